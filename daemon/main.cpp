@@ -1,1 +1,109 @@
-int main() { return 0; }
+// nsbrokerd: the composition root. Reads as the ordered list of startup steps; everything
+// else lives in the stage folders (server → auth → policy → sandbox, supervise).
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdio>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon_options.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/userns.h"
+#include "server/listener.h"
+#include "server/services.h"
+#include "supervise/live_sandboxes.h"
+
+namespace {
+
+using nsbroker::ModeChoice;
+using nsbroker::policy::SandboxMode;
+
+constexpr std::size_t kDefaultLiveSandboxesPerUid = 64;
+
+// fds 0-2 must be open, so that no received fd can ever land there.
+void ensure_standard_fds() {
+  for (int fd = 0; fd < 3; ++fd) {
+    if (::fcntl(fd, F_GETFD) < 0) ::open("/dev/null", O_RDWR);
+  }
+}
+
+std::shared_ptr<spdlog::logger> make_logger(const std::string& level) {
+  auto log = spdlog::stderr_color_mt("nsbrokerd");
+  log->set_level(spdlog::level::from_str(level));
+  log->set_pattern("nsbrokerd[%P] %^%l%$: %v");
+  return log;
+}
+
+std::optional<SandboxMode> resolve_mode(ModeChoice choice, spdlog::logger& log) {
+  bool userns_possible = nsbroker::sandbox::root_can_create_user_namespace();
+  switch (choice) {
+    case ModeChoice::kPrivileged: return SandboxMode::kPrivileged;
+    case ModeChoice::kUserNamespace:
+      if (userns_possible) return SandboxMode::kUserNamespace;
+      log.error("--mode userns: this kernel does not let root create user namespaces; use "
+                "--mode auto or --mode privileged");
+      return std::nullopt;
+    case ModeChoice::kAuto:
+      if (!userns_possible) log.info("user namespaces unavailable: using privileged mode");
+      return userns_possible ? SandboxMode::kUserNamespace : SandboxMode::kPrivileged;
+  }
+  return std::nullopt;
+}
+
+nsbroker::Result<nsbroker::UniqueFd> open_listening_socket(const std::string& path) {
+  auto passed = nsbroker::server::socket_from_systemd();
+  if (!passed) return passed.failure();
+  if (passed.value()) return std::move(*passed.value());
+  return nsbroker::server::listen_on_path(path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string error;
+  auto options = nsbroker::parse_daemon_options({argv + 1, argv + argc}, error);
+  if (!options) {
+    std::fprintf(stderr, "nsbrokerd: %s\n", error.c_str());
+    return 2;
+  }
+  if (options->help) return std::fputs(nsbroker::kDaemonUsage, stdout), 0;
+  if (options->version) return std::puts("nsbrokerd " NSBROKER_VERSION), 0;
+
+  ensure_standard_fds();
+  // Non-dumpable: the caller cannot ptrace the daemon or its setup processes.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  std::signal(SIGPIPE, SIG_IGN);
+  auto log = make_logger(options->log_level);
+  if (::geteuid() != 0) {
+    log->error("nsbrokerd must run as root (it creates namespaces for its callers)");
+    return 1;
+  }
+  auto mode = resolve_mode(options->mode, *log);
+  if (!mode) return 1;
+  auto seccomp = nsbroker::sandbox::SeccompProgram::compile_base();
+  if (!seccomp) return log->error("{}", seccomp.failure().message), 1;
+  nsbroker::UniqueFd proc_dir(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!proc_dir) return log->error("cannot open /proc: {}", std::strerror(errno)), 1;
+  auto socket = open_listening_socket(options->socket_path);
+  if (!socket) return log->error("{}", socket.failure().message), 1;
+
+  boost::asio::io_context io;
+  nsbroker::supervise::LiveSandboxes live(kDefaultLiveSandboxesPerUid);
+  nsbroker::server::Services services{*mode, &seccomp.value(), proc_dir.get(), &live, log};
+  nsbroker::server::Listener listener(io, std::move(socket.value()), services);
+  listener.start();
+  boost::asio::signal_set stop(io, SIGTERM, SIGINT);
+  // Sandboxes die with the daemon: their init has PR_SET_PDEATHSIG(SIGKILL).
+  stop.async_wait([&](const boost::system::error_code&, int sig) {
+    log->info("stopping on signal {}", sig);
+    io.stop();
+  });
+  log->info("listening on {} ({} mode)", options->socket_path, nsbroker::policy::to_string(*mode));
+  io.run();
+  return 0;
+}

@@ -1,0 +1,59 @@
+#include "daemon_options.h"
+
+namespace nsbroker {
+
+const char* const kDaemonUsage =
+    "usage: nsbrokerd [--socket PATH] [--mode auto|userns|privileged] [--log-level LEVEL]\n"
+    "\n"
+    "Root daemon that builds namespace sandboxes for unprivileged callers.\n"
+    "\n"
+    "  --socket PATH     listen here (default /run/nsbroker/nsbroker.sock); ignored when\n"
+    "                    systemd passes a socket (LISTEN_FDS)\n"
+    "  --mode MODE       auto (default): a user namespace per sandbox when the kernel lets\n"
+    "                    root create one, else privileged mode; userns or privileged force one\n"
+    "  --log-level LEVEL trace, debug, info (default), warn, error\n"
+    "  --help, --version\n";
+
+std::optional<DaemonOptions> parse_daemon_options(const std::vector<std::string>& args,
+                                                  std::string& error) {
+  DaemonOptions options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&](const char* name) -> const std::string* {
+      if (i + 1 >= args.size()) {
+        error = std::string(name) + " needs a value";
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      options.help = true;
+    } else if (arg == "--version") {
+      options.version = true;
+    } else if (arg == "--socket") {
+      const std::string* v = value("--socket");
+      if (!v) return std::nullopt;
+      options.socket_path = *v;
+    } else if (arg == "--mode") {
+      const std::string* v = value("--mode");
+      if (!v) return std::nullopt;
+      if (*v == "auto") options.mode = ModeChoice::kAuto;
+      else if (*v == "userns") options.mode = ModeChoice::kUserNamespace;
+      else if (*v == "privileged") options.mode = ModeChoice::kPrivileged;
+      else {
+        error = "--mode must be auto, userns or privileged, not '" + *v + "'";
+        return std::nullopt;
+      }
+    } else if (arg == "--log-level") {
+      const std::string* v = value("--log-level");
+      if (!v) return std::nullopt;
+      options.log_level = *v;
+    } else {
+      error = "unknown option '" + arg + "' (see nsbrokerd --help)";
+      return std::nullopt;
+    }
+  }
+  return options;
+}
+
+}  // namespace nsbroker

@@ -1,0 +1,26 @@
+// nsbrokerd's command line.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nsbroker {
+
+enum class ModeChoice { kAuto, kUserNamespace, kPrivileged };
+
+struct DaemonOptions {
+  std::string socket_path = "/run/nsbroker/nsbroker.sock";
+  ModeChoice mode = ModeChoice::kAuto;
+  std::string log_level = "info";
+  bool help = false;
+  bool version = false;
+};
+
+// Returns the options, or sets `error` to a message that says what to do.
+std::optional<DaemonOptions> parse_daemon_options(const std::vector<std::string>& args,
+                                                  std::string& error);
+
+extern const char* const kDaemonUsage;
+
+}  // namespace nsbroker

@@ -1,0 +1,155 @@
+#include "policy/request_check.h"
+
+#include <algorithm>
+
+namespace nsbroker::policy {
+namespace {
+
+Failure invalid(std::string message) { return fail(wire::ERROR_INVALID_ARGUMENT, std::move(message)); }
+
+bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+const char* option_name(wire::MountKind kind) {
+  switch (kind) {
+    case wire::MOUNT_BIND: return "--bind";
+    case wire::MOUNT_RO_BIND: return "--ro-bind";
+    case wire::MOUNT_DEV_BIND: return "--dev-bind";
+    case wire::MOUNT_TMPFS: return "--tmpfs";
+    case wire::MOUNT_PROC: return "--proc";
+    case wire::MOUNT_DEV: return "--dev";
+    case wire::MOUNT_DIR: return "--dir";
+    case wire::MOUNT_SYMLINK: return "--symlink";
+    case wire::MOUNT_REMOUNT_RO: return "--remount-ro";
+    default: return "mount operation";
+  }
+}
+
+bool takes_source(wire::MountKind kind) {
+  return kind == wire::MOUNT_BIND || kind == wire::MOUNT_RO_BIND ||
+         kind == wire::MOUNT_DEV_BIND || kind == wire::MOUNT_SYMLINK;
+}
+
+bool takes_perms(wire::MountKind kind) {
+  return kind == wire::MOUNT_TMPFS || kind == wire::MOUNT_DIR;
+}
+
+Result<MountStep> check_mount(const wire::MountOp& op, const RequestLimits& limits) {
+  const char* name = option_name(op.kind());
+  if (op.kind() == wire::MOUNT_KIND_UNSPECIFIED || !wire::MountKind_IsValid(op.kind())) {
+    return invalid("unknown mount operation kind " + std::to_string(op.kind()));
+  }
+  MountStep step;
+  step.kind = op.kind();
+  if (has_nul(op.source()) || has_nul(op.dest())) {
+    return invalid(std::string(name) + ": paths must not contain NUL bytes");
+  }
+  if (op.source().size() > limits.max_path_bytes || op.dest().size() > limits.max_path_bytes) {
+    return invalid(std::string(name) + ": path longer than " + std::to_string(limits.max_path_bytes) + " bytes");
+  }
+  if (takes_source(op.kind())) {
+    if (op.source().empty()) return invalid(std::string(name) + ": empty source");
+    step.source = op.source();
+  } else if (!op.source().empty()) {
+    return invalid(std::string(name) + " takes no source");
+  }
+  auto dest = normalize_destination(op.dest());
+  if (!dest) {
+    return invalid(std::string(name) + " " + op.dest() +
+                   ": destination must be a non-empty path without '..'");
+  }
+  step.dest = std::move(*dest);
+  if (op.has_perms()) {
+    if (!takes_perms(op.kind())) return invalid(std::string(name) + " takes no permissions (--perms)");
+    if (op.perms() > 07777) return invalid(std::string(name) + ": permissions above 07777");
+    step.perms = static_cast<mode_t>(op.perms());
+  }
+  if (op.size_bytes() != 0 && op.kind() != wire::MOUNT_TMPFS) {
+    return invalid(std::string(name) + " takes no size (--size is for --tmpfs)");
+  }
+  step.size_bytes = op.size_bytes();
+  return step;
+}
+
+std::optional<Failure> check_no_nul(const google::protobuf::RepeatedPtrField<std::string>& strings,
+                                    const char* what) {
+  if (std::none_of(strings.begin(), strings.end(), [](const std::string& s) { return has_nul(s); })) {
+    return std::nullopt;
+  }
+  return invalid(std::string(what) + " strings must not contain NUL bytes");
+}
+
+std::optional<Failure> check_environment(const wire::Spawn& spawn) {
+  for (const std::string& entry : spawn.env()) {
+    std::size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return invalid("environment entry '" + entry + "' is not NAME=value");
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> normalize_destination(std::string_view path) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    std::size_t end = path.find('/', i);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(i, end - i);
+    i = end + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") return std::nullopt;
+    out += '/';
+    out += part;
+  }
+  if (path.empty()) return std::nullopt;
+  if (out.empty()) out = "/";
+  return out;
+}
+
+Result<Plan> check_request(const auth::Caller& /*caller*/, const wire::Spawn& spawn,
+                           SandboxMode mode, const RequestLimits& limits) {
+  if (spawn.argv_size() == 0 || spawn.argv(0).empty()) {
+    return invalid("no command given: put the command after the options, e.g. -- /bin/true");
+  }
+  if (auto failure = check_no_nul(spawn.argv(), "argv")) return *failure;
+  if (auto failure = check_no_nul(spawn.env(), "environment")) return *failure;
+  if (auto failure = check_environment(spawn)) return *failure;
+  if (has_nul(spawn.chdir()) || has_nul(spawn.cwd_path()) || has_nul(spawn.hostname())) {
+    return invalid("--chdir, the working directory and --hostname must not contain NUL bytes");
+  }
+  if (!spawn.hostname().empty() && !spawn.unshare().uts()) {
+    return invalid("--hostname needs --unshare-uts");
+  }
+  if (spawn.hostname().size() > 64) return invalid("--hostname is longer than 64 bytes");
+  if (static_cast<std::size_t>(spawn.mounts_size()) > limits.max_mounts) {
+    return invalid("more than " + std::to_string(limits.max_mounts) + " mount operations");
+  }
+
+  Plan plan;
+  plan.mode = mode;
+  plan.unshare_net = spawn.unshare().net();
+  plan.unshare_ipc = spawn.unshare().ipc();
+  plan.unshare_uts = spawn.unshare().uts();
+  plan.unshare_cgroup = spawn.unshare().cgroup();
+  int dev_count = 0;
+  for (const wire::MountOp& op : spawn.mounts()) {
+    auto step = check_mount(op, limits);
+    if (!step) return step.failure();
+    if (step.value().kind == wire::MOUNT_DEV && ++dev_count > 1) {
+      return invalid("--dev may be given only once per sandbox");
+    }
+    plan.mounts.push_back(std::move(step.value()));
+  }
+  plan.argv.assign(spawn.argv().begin(), spawn.argv().end());
+  plan.env.assign(spawn.env().begin(), spawn.env().end());
+  plan.chdir = spawn.chdir();
+  // Only an absolute working directory is meaningful inside the sandbox.
+  if (!spawn.cwd_path().empty() && spawn.cwd_path()[0] == '/') plan.cwd_path = spawn.cwd_path();
+  plan.hostname = spawn.hostname();
+  plan.as_pid_1 = spawn.as_pid_1();
+  return plan;
+}
+
+}  // namespace nsbroker::policy

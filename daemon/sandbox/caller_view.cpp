@@ -1,0 +1,127 @@
+#include "sandbox/caller_view.h"
+
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+
+#include <cerrno>
+
+#include "sandbox/child_text.h"
+#include "sandbox/setup_report.h"
+#include "sandbox/syscalls.h"
+
+namespace nsbroker::sandbox {
+namespace {
+
+constexpr unsigned kCloneTreeFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
+
+// Why this is safe: the path comes from the client, but it is resolved with the caller's
+// fs identity (become_caller_for_files ran first), relative to the caller's own cwd fd, and
+// without magic links (no /proc/PID/fd/N or /proc/PID/root jumps into other processes).
+// Ordinary symlinks are followed as the caller would follow them: bubblewrap does the same
+// (Codex binds /lib, a symlink on merged-/usr systems).
+int open_as_caller(const ChildPlan& plan, const char* path) {
+  int dirfd = path[0] == '/' ? AT_FDCWD : plan.fds.cwd;
+  return sys::openat2(dirfd, path, O_PATH | O_CLOEXEC, RESOLVE_NO_MAGICLINKS);
+}
+
+// The caller must be able to use what it binds: search a directory, read anything else.
+// O_PATH alone would let it name a 0700 directory of another user.
+int check_caller_access(int fd, bool* is_dir) {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) return errno;
+  *is_dir = S_ISDIR(st.st_mode);
+  int mode = *is_dir ? X_OK : R_OK;
+  // AT_EACCESS: check with the current (fs) identity, i.e. the caller's, not the real uid.
+  if (sys::faccessat2(fd, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0) return errno;
+  return 0;
+}
+
+std::uint64_t bind_attributes(wire::MountKind kind) {
+  std::uint64_t attrs = MOUNT_ATTR_NOSUID;
+  if (kind != wire::MOUNT_DEV_BIND) attrs |= MOUNT_ATTR_NODEV;
+  if (kind == wire::MOUNT_RO_BIND) attrs |= MOUNT_ATTR_RDONLY;
+  return attrs;
+}
+
+bool is_bind(wire::MountKind kind) {
+  return kind == wire::MOUNT_BIND || kind == wire::MOUNT_RO_BIND ||
+         kind == wire::MOUNT_DEV_BIND;
+}
+
+bool is_terminal(int fd) {
+  termios t{};
+  return ::ioctl(fd, TCGETS, &t) == 0;
+}
+
+}  // namespace
+
+bool join_caller_namespaces(const ChildPlan& plan) {
+  // Why: bind sources and "share the network" must mean the caller's view, never the
+  // daemon's (a client in a container must not gain the host's view through us).
+  constexpr int kNamespaces =
+      CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+  return ::setns(plan.caller_pidfd, kNamespaces) == 0;
+}
+
+bool become_caller_for_files(const ChildPlan& plan) {
+  if (sys::set_groups(plan.groups.size(), plan.groups.data()) < 0) return false;
+  sys::set_fs_gid(plan.gid);
+  sys::set_fs_uid(plan.uid);
+  // setfsuid/setfsgid report the previous value, never an error: read back to verify.
+  if (static_cast<uid_t>(sys::set_fs_uid(static_cast<uid_t>(-1))) != plan.uid ||
+      static_cast<gid_t>(sys::set_fs_gid(static_cast<gid_t>(-1))) != plan.gid) {
+    errno = EPERM;
+    return false;
+  }
+  return true;
+}
+
+void become_root_for_files() {
+  sys::set_fs_uid(0);
+  sys::set_fs_gid(0);
+}
+
+void open_bind_sources(ChildPlan& plan) {
+  for (std::size_t i = 0; i < plan.mounts.size(); ++i) {
+    ChildMount& mount = plan.mounts[i];
+    if (!is_bind(mount.kind)) continue;
+    int index = static_cast<int>(i);
+    int fd = open_as_caller(plan, mount.source);
+    if (fd < 0) report_failure_and_exit(plan.report_fd, Step::kBindSource, errno, index);
+    if (int error = check_caller_access(fd, &mount.source_is_dir)) {
+      report_failure_and_exit(plan.report_fd, Step::kBindSource, error, index);
+    }
+    // Copy the tree from the fd we checked, not by path again: no window for a swap.
+    int tree = sys::open_tree(fd, "", kCloneTreeFlags | AT_RECURSIVE);
+    if (tree < 0) report_failure_and_exit(plan.report_fd, Step::kCloneBindSource, errno, index);
+    ::close(fd);
+    if (sys::mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, bind_attributes(mount.kind)) <
+        0) {
+      report_failure_and_exit(plan.report_fd, Step::kCloneBindSource, errno, index);
+    }
+    mount.prepared_fd = tree;
+  }
+}
+
+void open_devices(ChildPlan& plan) {
+  if (!plan.needs_devices) return;
+  for (std::size_t i = 0; i < kDevNodes.size(); ++i) {
+    TextBuffer<32> path;
+    path.text("/dev/").text(kDevNodes[i]);
+    int fd = open_as_caller(plan, path.c_str());
+    bool is_dir = false;
+    int error = fd < 0 ? errno : check_caller_access(fd, &is_dir);
+    if (error != 0) report_failure_and_exit(plan.report_fd, Step::kDevice, error, static_cast<int>(i));
+    plan.device_trees[i] = sys::open_tree(fd, "", kCloneTreeFlags);
+    if (plan.device_trees[i] < 0) {
+      report_failure_and_exit(plan.report_fd, Step::kDevice, errno, static_cast<int>(i));
+    }
+    ::close(fd);
+  }
+  // As bubblewrap: a terminal on stdout becomes /dev/console. Optional: a failure here only
+  // means the sandbox has no /dev/console.
+  if (is_terminal(1)) plan.console_tree = sys::open_tree(1, "", kCloneTreeFlags);
+}
+
+}  // namespace nsbroker::sandbox

@@ -1,0 +1,84 @@
+// ChildPlan: everything the spawned setup processes need, computed before clone.
+//
+// After clone the children only read these arrays and make system calls (DESIGN.md §5): no
+// allocation, no logging, no exceptions. The only thing a child writes here is the fd of each
+// bind source it opened, into its own copy of `mounts`.
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "auth/caller.h"
+#include "policy/plan.h"
+
+namespace nsbroker::sandbox {
+
+// The device nodes of bubblewrap's --dev layout, bound from the caller's /dev.
+inline constexpr std::array<const char*, 6> kDevNodes = {"null", "zero",   "full",
+                                                          "random", "urandom", "tty"};
+
+struct ChildMount {
+  wire::MountKind kind = wire::MOUNT_KIND_UNSPECIFIED;
+  const char* source = nullptr;
+  const char* dest = nullptr;
+  int perms = -1;  // -1: the kind's default
+  std::uint64_t size_bytes = 0;
+  // Detached mount prepared before entering the new root: the bind source copied with
+  // open_tree (outside stage) or a fresh proc instance (sandbox stage).
+  int prepared_fd = -1;
+  int devpts_fd = -1;  // --dev: a new devpts instance
+  bool source_is_dir = false;
+};
+
+// The fds a request brought, numbered as in the daemon (and so in its children).
+struct RequestFds {
+  int stdio[3] = {-1, -1, -1};
+  int cwd = -1;
+};
+
+struct ChildPlan {
+  policy::SandboxMode mode = policy::SandboxMode::kPrivileged;
+  std::uint64_t sandbox_clone_flags = 0;  // namespaces the sandbox process is created in
+
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+
+  int caller_pidfd = -1;
+  RequestFds fds;
+  int proc_dir_fd = -1;  // the daemon's /proc, to write id maps of the sandbox process
+  int report_fd = -1;    // write end of the setup report pipe (close-on-exec)
+  int go_read_fd = -1;   // the sandbox process waits here until the outside stage is done
+  int go_write_fd = -1;
+
+  std::vector<ChildMount> mounts;
+  bool needs_devices = false;  // some --dev in mounts: device trees are opened outside
+  std::array<int, kDevNodes.size()> device_trees{};
+  int console_tree = -1;       // the caller's terminal on stdout, bound to /dev/console
+
+  std::vector<char*> argv;  // null-terminated
+  std::vector<char*> envp;  // null-terminated
+  const char* search_path = "/usr/local/bin:/usr/bin:/bin";  // PATH for the command lookup
+  const char* chdir = nullptr;
+  const char* cwd_path = nullptr;
+  const char* home = nullptr;
+  const char* hostname = nullptr;
+  bool as_pid_1 = false;
+
+  sock_fprog seccomp{};  // base filter, loaded right before execve
+
+  std::vector<int> keep_fds;  // sorted; every other fd is closed in the outside stage
+};
+
+class SeccompProgram;
+
+// Flattens a validated plan for the children. `plan` must outlive the returned value.
+ChildPlan make_child_plan(const policy::Plan& plan, const auth::Caller& caller,
+                          const RequestFds& fds, const SeccompProgram& seccomp, int proc_dir_fd);
+
+}  // namespace nsbroker::sandbox

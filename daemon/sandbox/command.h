@@ -1,0 +1,17 @@
+// Starting the command: PATH lookup and execve, and the small init that stays PID 1 of the
+// sandbox (unless --as-pid-1) to reap orphans and forward signals, as bubblewrap's does.
+#pragma once
+
+#include "sandbox/child_plan.h"
+
+namespace nsbroker::sandbox {
+
+// Loads the seccomp filter and executes the command; on failure reports and exits.
+[[noreturn]] void exec_command(const ChildPlan& plan);
+
+// Forks the command and stays as its init: forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+// SIGUSR1, SIGUSR2 and SIGWINCH to it, reaps every process of the sandbox, and exits with the
+// command's exit code or 128+signal when the command ends.
+[[noreturn]] void run_as_init(const ChildPlan& plan);
+
+}  // namespace nsbroker::sandbox

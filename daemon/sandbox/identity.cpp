@@ -1,0 +1,61 @@
+#include "sandbox/identity.h"
+
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "sandbox/syscalls.h"
+
+namespace nsbroker::sandbox {
+namespace {
+
+int capget(__user_cap_data_struct (&data)[2]) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  return static_cast<int>(::syscall(SYS_capget, &header, data));
+}
+
+int capset(__user_cap_data_struct (&data)[2]) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  return static_cast<int>(::syscall(SYS_capset, &header, data));
+}
+
+void clear_capability(__user_cap_data_struct (&data)[2], int cap) {
+  data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
+}
+
+bool drop_bounding_set() {
+  // Walk up until the kernel says the capability does not exist.
+  for (int cap = 0;; ++cap) {
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return errno == EINVAL && cap > CAP_SETPCAP;
+  }
+}
+
+}  // namespace
+
+bool limit_setup_capabilities() {
+  __user_cap_data_struct data[2] = {};
+  if (capget(data) < 0) return false;
+  for (int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID}) {
+    clear_capability(data, cap);
+  }
+  return capset(data) == 0;
+}
+
+bool drop_to_caller(const ChildPlan& plan) {
+  // Securebits: no capability regained through uid 0 or setuid fixups, ever, locked.
+  constexpr int kLockedBits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                              SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
+  if (::prctl(PR_SET_SECUREBITS, kLockedBits, 0, 0, 0) < 0) return false;
+  if (!drop_bounding_set()) return false;
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return false;
+  if (sys::set_res_gid(plan.gid) < 0 || sys::set_res_uid(plan.uid) < 0) return false;
+  __user_cap_data_struct none[2] = {};
+  if (capset(none) < 0) return false;
+  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+}
+
+}  // namespace nsbroker::sandbox

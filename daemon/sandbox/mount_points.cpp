@@ -1,0 +1,107 @@
+#include "sandbox/mount_points.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "sandbox/syscalls.h"
+
+namespace nsbroker::sandbox {
+namespace {
+
+constexpr std::uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+int create_leaf(int parent_fd, const char* name, Leaf leaf, mode_t mode) {
+  if (leaf == Leaf::kDirectory) return ::mkdirat(parent_fd, name, mode);
+  int fd = ::openat(parent_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) return -1;
+  ::close(fd);
+  return 0;
+}
+
+}  // namespace
+
+bool SandboxRoot::open() {
+  root_fd_ = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return root_fd_ >= 0;
+}
+
+int SandboxRoot::open_existing(const char* path, int extra_flags) const {
+  return sys::openat2(root_fd_, path, O_PATH | O_CLOEXEC | extra_flags, kInRoot);
+}
+
+void SandboxRoot::remember(const char* path, std::size_t length, Leaf leaf) {
+  if (created_count_ == kMaxCreated || length >= sizeof(created_[0].path)) return;
+  Created& entry = created_[created_count_++];
+  std::memcpy(entry.path, path, length);
+  entry.path[length] = '\0';
+  entry.leaf = leaf;
+}
+
+// Makes sure path[0..length) exists; creates it as `leaf` if it does not.
+bool SandboxRoot::ensure_entry(char* path, std::size_t length, Leaf leaf, mode_t mode) {
+  char saved = path[length];
+  path[length] = '\0';
+  int fd = open_existing(path);
+  if (fd >= 0) {
+    ::close(fd);
+    path[length] = saved;
+    return true;
+  }
+  if (errno != ENOENT) {
+    path[length] = saved;
+    return false;
+  }
+  // Split into parent and name; the parent exists (callers go from the top down).
+  char* slash = std::strrchr(path, '/');
+  const char* name = slash + 1;
+  int parent_fd;
+  if (slash == path) {
+    parent_fd = ::dup(root_fd_);
+  } else {
+    *slash = '\0';
+    parent_fd = open_existing(path, O_DIRECTORY);
+    *slash = '/';
+  }
+  bool ok = parent_fd >= 0 && (create_leaf(parent_fd, name, leaf, mode) == 0 || errno == EEXIST);
+  int saved_errno = errno;
+  if (parent_fd >= 0) ::close(parent_fd);
+  if (ok && saved_errno != EEXIST) remember(path, length, leaf);
+  path[length] = saved;
+  errno = saved_errno;
+  return ok;
+}
+
+int SandboxRoot::open_mount_point(const char* path, Leaf leaf, mode_t leaf_mode) {
+  char buffer[PATH_MAX];
+  std::size_t length = std::strlen(path);
+  if (length == 0 || length >= sizeof(buffer) || path[0] != '/') {
+    errno = EINVAL;
+    return -1;
+  }
+  std::memcpy(buffer, path, length + 1);
+  if (length == 1) return open_existing("/");  // the root itself
+  errno = 0;
+  for (std::size_t i = 1; i < length; ++i) {
+    if (buffer[i] == '/' && !ensure_entry(buffer, i, Leaf::kDirectory, 0755)) return -1;
+  }
+  if (!ensure_entry(buffer, length, leaf, leaf_mode)) return -1;
+  return open_existing(buffer);
+}
+
+void SandboxRoot::remove_created() {
+  while (created_count_ > 0) {
+    Created& entry = created_[--created_count_];
+    // Why this is safe: the path is resolved inside the sandbox root (we pivoted), with the
+    // caller's fs identity; at worst it removes an empty entry the caller could remove itself.
+    ::umount2(entry.path, MNT_DETACH);
+    ::unlinkat(AT_FDCWD, entry.path, entry.leaf == Leaf::kDirectory ? AT_REMOVEDIR : 0);
+  }
+}
+
+}  // namespace nsbroker::sandbox

@@ -1,0 +1,50 @@
+// Mount points beneath the sandbox root.
+//
+// Every destination is resolved with RESOLVE_IN_ROOT against the new root, so a symlink
+// planted anywhere on the way (also inside a bind of a host directory) can only lead to
+// another place inside the sandbox. Missing directories and files are created with the
+// caller's fs identity: inside a writable bind they land on the host owned by the caller, as
+// bubblewrap does, and only where the caller could have created them itself.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+
+namespace nsbroker::sandbox {
+
+enum class Leaf { kDirectory, kFile };
+
+class SandboxRoot {
+ public:
+  // Opens "/" of the process (already pivoted into the new root).
+  bool open();
+  int fd() const { return root_fd_; }
+
+  // Opens `path` (absolute, normalised) beneath the root as O_PATH, creating missing parent
+  // directories (0755) and, if missing, the leaf itself. Returns -1 with errno set.
+  int open_mount_point(const char* path, Leaf leaf, mode_t leaf_mode);
+
+  // Opens an existing path beneath the root as O_PATH. Returns -1 with errno set.
+  int open_existing(const char* path, int extra_flags = 0) const;
+
+  // Removes, newest first, what open_mount_point created (after detaching anything mounted
+  // on it), so a failed setup leaves nothing behind in the caller's directories.
+  void remove_created();
+
+ private:
+  bool ensure_entry(char* path, std::size_t length, Leaf leaf, mode_t mode);
+  void remember(const char* path, std::size_t length, Leaf leaf);
+
+  struct Created {
+    char path[4096];
+    Leaf leaf;
+  };
+  static constexpr std::size_t kMaxCreated = 64;
+
+  int root_fd_ = -1;
+  Created created_[kMaxCreated];
+  std::size_t created_count_ = 0;
+};
+
+}  // namespace nsbroker::sandbox

@@ -1,0 +1,136 @@
+#include "sandbox/setup_report.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sandbox/child_plan.h"
+
+namespace nsbroker::sandbox {
+namespace {
+
+void write_report(int fd, const SetupReport& report) {
+  ssize_t n;
+  do {
+    n = ::write(fd, &report, sizeof(report));
+  } while (n < 0 && errno == EINTR);
+}
+
+const char* step_name(Step step) {
+  switch (step) {
+    case Step::kNone: return "setup";
+    case Step::kJoinCallerNamespaces: return "joining the caller's namespaces";
+    case Step::kBecomeCaller: return "switching to the caller's file identity";
+    case Step::kBindSource: return "bind source";
+    case Step::kCloneBindSource: return "copying bind source";
+    case Step::kDevice: return "device";
+    case Step::kConsole: return "binding the terminal to /dev/console";
+    case Step::kCloneSandbox: return "creating the sandbox namespaces";
+    case Step::kWriteIdMaps: return "writing the user namespace id maps";
+    case Step::kWaitForOutsideStage: return "waiting for the outside setup";
+    case Step::kPrivateMounts: return "making mounts private";
+    case Step::kCreateRoot: return "creating the sandbox root";
+    case Step::kPrepareProc: return "creating a proc instance";
+    case Step::kPrepareDevpts: return "creating a devpts instance";
+    case Step::kEnterRoot: return "entering the sandbox root";
+    case Step::kMountPoint: return "mount point";
+    case Step::kBindMount: return "bind mount on";
+    case Step::kTmpfs: return "tmpfs on";
+    case Step::kProc: return "proc on";
+    case Step::kDev: return "dev on";
+    case Step::kDir: return "dir";
+    case Step::kSymlink: return "symlink";
+    case Step::kRemountReadOnly: return "remount read-only";
+    case Step::kHostname: return "setting the hostname";
+    case Step::kLoopback: return "bringing up lo";
+    case Step::kChdir: return "chdir";
+    case Step::kStdio: return "setting up stdio";
+    case Step::kNewSession: return "setsid";
+    case Step::kDropPrivileges: return "dropping privileges";
+    case Step::kSeccomp: return "loading the seccomp filter";
+    case Step::kForkCommand: return "starting the command";
+    case Step::kExec: return "execvp";
+  }
+  return "setup";
+}
+
+// The path a failing step concerns, if any.
+std::string subject_of(const SetupReport& report, const ChildPlan& plan) {
+  auto mount_at = [&](int i) -> const ChildMount* {
+    if (i < 0 || static_cast<std::size_t>(i) >= plan.mounts.size()) return nullptr;
+    return &plan.mounts[static_cast<std::size_t>(i)];
+  };
+  switch (report.step) {
+    case Step::kBindSource:
+    case Step::kCloneBindSource:
+      if (auto* m = mount_at(report.index)) return m->source;
+      return {};
+    case Step::kDevice:
+      if (report.index >= 0 && static_cast<std::size_t>(report.index) < kDevNodes.size()) {
+        return std::string("/dev/") + kDevNodes[static_cast<std::size_t>(report.index)];
+      }
+      return {};
+    case Step::kMountPoint:
+    case Step::kBindMount:
+    case Step::kTmpfs:
+    case Step::kProc:
+    case Step::kDev:
+    case Step::kDir:
+    case Step::kSymlink:
+    case Step::kRemountReadOnly:
+      if (auto* m = mount_at(report.index)) return m->dest;
+      return {};
+    case Step::kChdir: return plan.chdir ? plan.chdir : (plan.cwd_path ? plan.cwd_path : "");
+    case Step::kExec: return plan.argv.empty() || !plan.argv[0] ? "" : plan.argv[0];
+    default: return {};
+  }
+}
+
+// Failures caused by the caller's own permissions say whose permissions were checked.
+bool is_permission_error(int error) { return error == EACCES || error == EPERM; }
+
+bool step_runs_as_caller(Step step) {
+  switch (step) {
+    case Step::kBindSource:
+    case Step::kMountPoint:
+    case Step::kDir:
+    case Step::kSymlink:
+    case Step::kChdir:
+    case Step::kExec: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+void report_sandbox_pid(int report_fd, pid_t pid) {
+  SetupReport report;
+  report.kind = ReportKind::kSandboxPid;
+  report.pid = pid;
+  write_report(report_fd, report);
+}
+
+void report_failure_and_exit(int report_fd, Step step, int error, int index) {
+  SetupReport report;
+  report.kind = ReportKind::kFailure;
+  report.step = step;
+  report.error = error;
+  report.index = index;
+  write_report(report_fd, report);
+  ::_exit(127);
+}
+
+std::string describe_failure(const SetupReport& report, const ChildPlan& plan) {
+  std::string text = step_name(report.step);
+  std::string subject = subject_of(report, plan);
+  if (!subject.empty()) text += " " + subject;
+  text += ": ";
+  text += std::strerror(report.error);
+  if (is_permission_error(report.error) && step_runs_as_caller(report.step)) {
+    text += " (checked as uid " + std::to_string(plan.uid) + ")";
+  }
+  return text;
+}
+
+}  // namespace nsbroker::sandbox

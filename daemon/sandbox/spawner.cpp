@@ -1,0 +1,144 @@
+#include "sandbox/spawner.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "sandbox/caller_view.h"
+#include "sandbox/command.h"
+#include "sandbox/fds.h"
+#include "sandbox/identity.h"
+#include "sandbox/mounts.h"
+#include "sandbox/net.h"
+#include "sandbox/setup_report.h"
+#include "sandbox/syscalls.h"
+#include "sandbox/userns.h"
+
+namespace nsbroker::sandbox {
+namespace {
+
+void fail_unless(bool ok, const ChildPlan& plan, Step step) {
+  if (!ok) report_failure_and_exit(plan.report_fd, step, errno);
+}
+
+// Blocks until the outside stage says the sandbox process may proceed. End of file means
+// the outside stage died (it reported why): end silently.
+void wait_for_outside_stage(ChildPlan& plan) {
+  ::close(plan.go_write_fd);
+  char go = 0;
+  ssize_t n;
+  do {
+    n = ::read(plan.go_read_fd, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(127);
+  ::close(plan.go_read_fd);
+}
+
+void change_directory(const ChildPlan& plan) {
+  if (plan.chdir) {
+    fail_unless(::chdir(plan.chdir) == 0, plan, Step::kChdir);
+    return;
+  }
+  // As bubblewrap: keep the caller's cwd if it exists in the sandbox, else $HOME, else /.
+  if (plan.cwd_path && ::chdir(plan.cwd_path) == 0) return;
+  if (plan.home && ::chdir(plan.home) == 0) return;
+  fail_unless(::chdir("/") == 0, plan, Step::kChdir);
+}
+
+// Runs in the sandbox process: PID 1 of the new pid namespace, in its new mount namespace.
+[[noreturn]] void run_sandbox_stage(ChildPlan& plan) {
+  wait_for_outside_stage(plan);
+  // The daemon's /proc and the caller's pidfd and cwd were for the outside stage only.
+  ::close(plan.proc_dir_fd);
+  ::close(plan.caller_pidfd);
+  ::close(plan.fds.cwd);
+  // Our parent is the daemon (CLONE_PARENT): the sandbox must not outlive it.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  fail_unless(limit_setup_capabilities(), plan, Step::kDropPrivileges);
+  fail_unless(make_mounts_private(), plan, Step::kPrivateMounts);
+  prepare_fresh_instances(plan);
+  SandboxRoot root;
+  enter_new_root(plan, root);
+  apply_mount_operations(plan, root);
+  if (plan.hostname) {
+    fail_unless(::sethostname(plan.hostname, std::strlen(plan.hostname)) == 0, plan, Step::kHostname);
+  }
+  if (plan.sandbox_clone_flags & CLONE_NEWNET) fail_unless(bring_up_loopback(), plan, Step::kLoopback);
+  change_directory(plan);
+  fail_unless(::setsid() >= 0, plan, Step::kNewSession);
+  fail_unless(drop_to_caller(plan), plan, Step::kDropPrivileges);
+  // Changing credentials reset these two; the command's execve makes it dumpable again.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  close_all_but_stdio_on_exec();
+  if (plan.as_pid_1) exec_command(plan);
+  run_as_init(plan);
+}
+
+// Runs in the outside stage: root in the initial user namespace, a copy of the daemon.
+[[noreturn]] void run_outside_stage(ChildPlan& plan) {
+  close_unneeded_fds(plan);
+  fail_unless(install_caller_stdio(plan), plan, Step::kStdio);
+  fail_unless(join_caller_namespaces(plan), plan, Step::kJoinCallerNamespaces);
+  fail_unless(become_caller_for_files(plan), plan, Step::kBecomeCaller);
+  open_bind_sources(plan);
+  open_devices(plan);
+  pid_t sandbox = sys::clone_process(plan.sandbox_clone_flags | CLONE_PARENT, nullptr);
+  fail_unless(sandbox >= 0, plan, Step::kCloneSandbox);
+  if (sandbox == 0) run_sandbox_stage(plan);
+  report_sandbox_pid(plan.report_fd, sandbox);
+  if (plan.mode == policy::SandboxMode::kUserNamespace) {
+    become_root_for_files();
+    if (!write_id_maps(plan.proc_dir_fd, sandbox, plan.uid, plan.gid)) {
+      report_failure_and_exit(plan.report_fd, Step::kWriteIdMaps, errno);
+    }
+  }
+  ssize_t n = ::write(plan.go_write_fd, "g", 1);
+  ::_exit(n == 1 ? 0 : 127);
+}
+
+bool make_pipe(int (&fds)[2]) { return ::pipe2(fds, O_CLOEXEC) == 0; }
+
+void collect_kept_fds(ChildPlan& plan) {
+  plan.keep_fds = {plan.caller_pidfd, plan.fds.stdio[0], plan.fds.stdio[1], plan.fds.stdio[2],
+                   plan.fds.cwd,      plan.proc_dir_fd,  plan.report_fd,    plan.go_read_fd,
+                   plan.go_write_fd};
+  std::sort(plan.keep_fds.begin(), plan.keep_fds.end());
+  plan.keep_fds.erase(std::unique(plan.keep_fds.begin(), plan.keep_fds.end()), plan.keep_fds.end());
+}
+
+}  // namespace
+
+Result<SpawnHandles> start_sandbox(ChildPlan& plan) {
+  int report[2];
+  int go[2];
+  if (!make_pipe(report)) return fail(wire::ERROR_INTERNAL, std::string("pipe: ") + std::strerror(errno));
+  UniqueFd report_read(report[0]);
+  UniqueFd report_write(report[1]);
+  if (!make_pipe(go)) return fail(wire::ERROR_INTERNAL, std::string("pipe: ") + std::strerror(errno));
+  UniqueFd go_read(go[0]);
+  UniqueFd go_write(go[1]);
+  plan.report_fd = report_write.get();
+  plan.go_read_fd = go_read.get();
+  plan.go_write_fd = go_write.get();
+  collect_kept_fds(plan);
+
+  SpawnHandles handles;
+  int pidfd = -1;
+  // Why fork semantics (no CLONE_VM): the outside stage may block on a caller's path (a
+  // hanging FUSE mount); the daemon must go on serving. The daemon stays small, so the copy
+  // is cheap.
+  pid_t pid = sys::clone_process(0, &pidfd);
+  if (pid < 0) return fail(wire::ERROR_INTERNAL, std::string("clone: ") + std::strerror(errno));
+  if (pid == 0) run_outside_stage(plan);
+  handles.outside_pid = pid;
+  handles.outside_pidfd.reset(pidfd);
+  handles.report = std::move(report_read);
+  return handles;
+}
+
+}  // namespace nsbroker::sandbox

@@ -1,0 +1,250 @@
+#include "server/connection.h"
+
+#include <sys/random.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include "auth/peer_credentials.h"
+#include "policy/request_check.h"
+#include "wire/message_codec.h"
+
+namespace nsbroker::server {
+namespace {
+
+// Signals a client may forward to its own sandbox.
+bool is_forwardable(int sig) {
+  switch (sig) {
+    case SIGINT: case SIGTERM: case SIGHUP: case SIGQUIT: case SIGUSR1: case SIGUSR2:
+    case SIGWINCH: case SIGKILL: case SIGCONT: return true;
+    default: return false;
+  }
+}
+
+std::string new_sandbox_id() {
+  unsigned char bytes[6] = {};
+  if (::getrandom(bytes, sizeof(bytes), 0) != static_cast<ssize_t>(sizeof(bytes))) {
+    static unsigned counter = 0;
+    std::snprintf(reinterpret_cast<char*>(bytes), sizeof(bytes), "%05u", ++counter);
+  }
+  char text[13];
+  for (std::size_t i = 0; i < sizeof(bytes); ++i) std::snprintf(text + 2 * i, 3, "%02x", bytes[i]);
+  return text;
+}
+
+constexpr int kSpawnFdCount = 4;  // stdin, stdout, stderr, cwd
+
+}  // namespace
+
+Connection::Connection(boost::asio::io_context& io, int socket_fd, const Services& services)
+    : io_(io), socket_(io, socket_fd), services_(services) {}
+
+void Connection::start() {
+  auto caller = auth::identify_peer(socket_.native_handle());
+  if (!caller) {
+    services_.log->warn("refusing connection: {}", caller.failure().message);
+    return refuse(caller.failure().code, caller.failure().message);
+  }
+  caller_ = std::move(caller.value());
+  services_.log->debug("uid={} pid={}: connected", caller_.uid, caller_.pid);
+  wait_for_record();
+}
+
+void Connection::wait_for_record() {
+  socket_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       if (!ec) self->read_record();
+                     });
+}
+
+void Connection::read_record() {
+  if (state_ == State::kClosing) return;
+  wire::ReceiveResult received = wire::receive_record(socket_.native_handle());
+  switch (received.status) {
+    case wire::ReceiveStatus::kWouldBlock: return wait_for_record();
+    case wire::ReceiveStatus::kClosed: return peer_gone();
+    case wire::ReceiveStatus::kRecord: break;
+    default:
+      services_.log->warn("uid={} pid={}: bad record: {}", caller_.uid, caller_.pid,
+                          wire::describe(received));
+      return refuse(wire::ERROR_PROTOCOL, "bad record: " + wire::describe(received));
+  }
+  wire::ClientMessage message;
+  std::string why;
+  if (!wire::decode_client_message(received.record.bytes, message, why)) {
+    services_.log->warn("uid={} pid={}: {}", caller_.uid, caller_.pid, why);
+    return refuse(wire::ERROR_PROTOCOL, why);
+  }
+  handle(message, received.record);
+  if (state_ != State::kClosing) wait_for_record();
+}
+
+void Connection::handle(const wire::ClientMessage& message, wire::Record& record) {
+  if (message.body_case() != wire::ClientMessage::kSpawn && !record.fds.empty()) {
+    return refuse(wire::ERROR_PROTOCOL, "only a Spawn record may carry file descriptors");
+  }
+  switch (message.body_case()) {
+    case wire::ClientMessage::kHello:
+      if (state_ != State::kAwaitHello) return refuse(wire::ERROR_PROTOCOL, "unexpected Hello");
+      return handle_hello(message.hello());
+    case wire::ClientMessage::kSpawn:
+      if (state_ != State::kAwaitSpawn) {
+        return refuse(wire::ERROR_PROTOCOL, state_ == State::kAwaitHello
+                                                ? "Spawn before Hello"
+                                                : "only one Spawn per connection");
+      }
+      return handle_spawn(message.spawn(), record);
+    case wire::ClientMessage::kSignal:
+      if (state_ != State::kRunning) return refuse(wire::ERROR_PROTOCOL, "Signal before Spawn");
+      return handle_signal(message.signal());
+    case wire::ClientMessage::BODY_NOT_SET: break;
+  }
+  refuse(wire::ERROR_PROTOCOL, "empty message");
+}
+
+void Connection::handle_hello(const wire::Hello& hello) {
+  if (hello.protocol_version() != wire::kProtocolVersion) {
+    return refuse(wire::ERROR_UNSUPPORTED_VERSION,
+                  "client speaks protocol " + std::to_string(hello.protocol_version()) +
+                      ", this nsbrokerd speaks " + std::to_string(wire::kProtocolVersion) +
+                      ": install matching nsbroker and nsbrokerd versions");
+  }
+  wire::ServerMessage reply;
+  reply.mutable_hello()->set_protocol_version(wire::kProtocolVersion);
+  reply.mutable_hello()->set_software("nsbrokerd " NSBROKER_VERSION);
+  send(reply);
+  state_ = State::kAwaitSpawn;
+}
+
+void Connection::handle_spawn(const wire::Spawn& spawn, wire::Record& record) {
+  if (record.fds.size() != kSpawnFdCount) {
+    return refuse(wire::ERROR_PROTOCOL, "Spawn must carry exactly 4 file descriptors (stdin, "
+                                        "stdout, stderr, cwd), got " +
+                                            std::to_string(record.fds.size()));
+  }
+  auto plan = policy::check_request(caller_, spawn, services_.mode);
+  if (!plan) {
+    services_.log->info("uid={} pid={}: refused: {}", caller_.uid, caller_.pid,
+                        plan.failure().message);
+    return refuse(plan.failure().code, plan.failure().message);
+  }
+  if (!services_.live->try_acquire(caller_.uid)) {
+    return refuse(wire::ERROR_LIMIT_EXCEEDED,
+                  "uid " + std::to_string(caller_.uid) + " already has " +
+                      std::to_string(services_.live->max_per_uid()) +
+                      " live sandboxes (the per-user limit); wait for one to end");
+  }
+  holds_live_slot_ = true;
+  sandbox::RequestFds fds;
+  for (int i = 0; i < 3; ++i) fds.stdio[i] = record.fds[static_cast<std::size_t>(i)].get();
+  fds.cwd = record.fds[3].get();
+  std::string id = new_sandbox_id();
+  supervise::RunEvents events;
+  auto self = shared_from_this();
+  events.started = [self](pid_t pid, int pidfd) { self->on_started(pid, pidfd); };
+  events.finished = [self](const std::optional<Failure>& failure,
+                           const supervise::ExitStatus& status) {
+    self->on_finished(failure, status);
+  };
+  auto run = supervise::SandboxRun::start(io_, std::move(plan.value()), caller_, fds, services_,
+                                          id, std::move(events));
+  // The children have their copies: the daemon must not keep the caller's stdio open (a
+  // reader of the command's stdout would otherwise never see end of file).
+  record.fds.clear();
+  if (!run) {
+    services_.live->release(caller_.uid);
+    holds_live_slot_ = false;
+    return refuse(run.failure().code, run.failure().message);
+  }
+  run_ = std::move(run.value());
+  state_ = State::kRunning;
+  services_.log->info("uid={} pid={} sandbox={}: spawning {} ({} mode)", caller_.uid, caller_.pid,
+                      id, spawn.argv(0), policy::to_string(services_.mode));
+}
+
+void Connection::handle_signal(const wire::Signal& signal) {
+  if (!is_forwardable(signal.signal())) {
+    return send_error(wire::ERROR_INVALID_ARGUMENT,
+                      "signal " + std::to_string(signal.signal()) + " may not be forwarded");
+  }
+  if (run_) run_->send_signal(signal.signal());
+}
+
+void Connection::on_started(pid_t pid, int pidfd) {
+  services_.log->info("uid={} pid={} sandbox={}: started as pid {}", caller_.uid, caller_.pid,
+                      run_->id(), pid);
+  if (state_ == State::kClosing) return;
+  wire::ServerMessage message;
+  message.mutable_started()->set_sandbox_id(run_->id());
+  message.mutable_started()->set_pid(pid);
+  send(message, pidfd);
+}
+
+void Connection::on_finished(const std::optional<Failure>& failure,
+                             const supervise::ExitStatus& status) {
+  if (holds_live_slot_) services_.live->release(caller_.uid);
+  holds_live_slot_ = false;
+  std::string id = run_ ? run_->id() : "-";
+  if (failure) {
+    services_.log->info("uid={} pid={} sandbox={}: setup failed: {}", caller_.uid, caller_.pid, id,
+                        failure->message);
+    if (state_ != State::kClosing) refuse(failure->code, failure->message);
+  } else {
+    services_.log->info("uid={} pid={} sandbox={}: exited ({} {}) after {} ms", caller_.uid,
+                        caller_.pid, id, status.signaled ? "signal" : "code", status.value,
+                        status.duration.count());
+    if (state_ != State::kClosing) {
+      wire::ServerMessage message;
+      wire::Exited* exited = message.mutable_exited();
+      if (status.signaled) exited->set_signal(status.value);
+      else exited->set_exit_code(status.value);
+      exited->set_reason(status.reason);
+      exited->mutable_rusage()->set_user_usec(status.usage.ru_utime.tv_sec * 1000000 + status.usage.ru_utime.tv_usec);
+      exited->mutable_rusage()->set_system_usec(status.usage.ru_stime.tv_sec * 1000000 + status.usage.ru_stime.tv_usec);
+      exited->mutable_rusage()->set_max_rss_kib(status.usage.ru_maxrss);
+      send(message);
+    }
+  }
+  close();
+  run_.reset();
+}
+
+void Connection::send(const wire::ServerMessage& message, int fd) {
+  int fds[1] = {fd};
+  std::span<const int> attached = fd >= 0 ? std::span<const int>(fds) : std::span<const int>();
+  if (int error = wire::send_record(socket_.native_handle(), wire::encode(message), attached)) {
+    services_.log->debug("uid={} pid={}: send failed: {}", caller_.uid, caller_.pid,
+                         std::strerror(error));
+    peer_gone();
+  }
+}
+
+void Connection::send_error(wire::ErrorCode code, const std::string& message) {
+  wire::ServerMessage reply;
+  reply.mutable_error()->set_code(code);
+  reply.mutable_error()->set_message(message);
+  send(reply);
+}
+
+void Connection::refuse(wire::ErrorCode code, const std::string& message) {
+  if (state_ == State::kClosing) return;
+  send_error(code, message);
+  close();
+}
+
+void Connection::peer_gone() {
+  if (run_) run_->kill(wire::EXIT_REASON_CLIENT_GONE);
+  close();
+}
+
+void Connection::close() {
+  if (state_ == State::kClosing) return;
+  state_ = State::kClosing;
+  // A sandbox still running dies with the connection.
+  if (run_) run_->kill(wire::EXIT_REASON_CLIENT_GONE);
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace nsbroker::server

@@ -1,0 +1,178 @@
+#include "supervise/sandbox_run.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sandbox/spawner.h"
+#include "sandbox/syscalls.h"
+
+namespace nsbroker::supervise {
+namespace {
+
+bool is_permission_error(int error) { return error == EACCES || error == EPERM; }
+
+Failure to_failure(const sandbox::SetupReport& report, const sandbox::ChildPlan& plan) {
+  // A refusal that comes from the caller's own permissions is a denial, not a breakdown.
+  bool caller_refused = is_permission_error(report.error) &&
+                        (report.step == sandbox::Step::kBindSource ||
+                         report.step == sandbox::Step::kMountPoint ||
+                         report.step == sandbox::Step::kDevice);
+  return fail(caller_refused ? wire::ERROR_DENIED : wire::ERROR_SETUP_FAILED,
+              sandbox::describe_failure(report, plan));
+}
+
+}  // namespace
+
+SandboxRun::SandboxRun(boost::asio::io_context& io, policy::Plan plan,
+                       const server::Services& services, std::string id, RunEvents events)
+    : io_(io),
+      plan_(std::move(plan)),
+      services_(services),
+      id_(std::move(id)),
+      events_(std::move(events)),
+      outside_pidfd_(io),
+      report_(io),
+      started_at_(std::chrono::steady_clock::now()) {}
+
+Result<std::shared_ptr<SandboxRun>> SandboxRun::start(boost::asio::io_context& io,
+                                                      policy::Plan plan,
+                                                      const auth::Caller& caller,
+                                                      const sandbox::RequestFds& fds,
+                                                      const server::Services& services,
+                                                      std::string id, RunEvents events) {
+  std::shared_ptr<SandboxRun> run(
+      new SandboxRun(io, std::move(plan), services, std::move(id), std::move(events)));
+  run->child_ = sandbox::make_child_plan(run->plan_, caller, fds, *services.seccomp,
+                                         services.proc_dir_fd);
+  auto handles = sandbox::start_sandbox(run->child_);
+  if (!handles) return handles.failure();
+  run->outside_pid_ = handles.value().outside_pid;
+  run->outside_pidfd_.assign(handles.value().outside_pidfd.release());
+  run->report_.assign(handles.value().report.release());
+  run->report_.non_blocking(true);
+  run->watch_report();
+  run->watch_outside_stage();
+  return run;
+}
+
+void SandboxRun::watch_report() {
+  report_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) {
+                       if (!ec) self->read_reports();
+                     });
+}
+
+void SandboxRun::read_reports() {
+  while (true) {
+    sandbox::SetupReport report;
+    ssize_t n = ::read(report_.native_handle(), &report, sizeof(report));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return watch_report();
+    if (n <= 0) return setup_ended();  // end of file: every setup process is done with it
+    if (n != sizeof(report)) continue;  // cannot happen: writes below PIPE_BUF are atomic
+    if (report.kind == sandbox::ReportKind::kSandboxPid && sandbox_pid_ < 0) {
+      sandbox_pid_ = report.pid;
+      // Safe against pid reuse: the sandbox process is our child (CLONE_PARENT) and we have
+      // not reaped it.
+      int pidfd = sys::pidfd_open(sandbox_pid_);
+      if (pidfd < 0) {
+        // Cannot happen for an unreaped child; end it rather than leave it unsupervised.
+        ::kill(sandbox_pid_, SIGKILL);
+        ::waitpid(sandbox_pid_, nullptr, 0);
+        sandbox_reaped_ = true;
+        if (!failure_) failure_ = sandbox::SetupReport{sandbox::ReportKind::kFailure, sandbox::Step::kCloneSandbox, errno, -1, 0};
+        continue;
+      }
+      sandbox_pidfd_.emplace(io_, pidfd);
+      watch_sandbox();
+      if (kill_reason_) sys::pidfd_send_signal(pidfd, SIGKILL);
+    } else if (report.kind == sandbox::ReportKind::kFailure && !failure_) {
+      failure_ = report;
+    }
+  }
+}
+
+void SandboxRun::setup_ended() {
+  setup_done_ = true;
+  report_.close();
+  bool executed = !failure_ && !kill_reason_ && sandbox_pidfd_;
+  if (executed) {
+    command_started_ = true;
+    started_at_ = std::chrono::steady_clock::now();
+    if (events_.started) events_.started(sandbox_pid_, sandbox_pidfd_->native_handle());
+  } else if (sandbox_pidfd_) {
+    sys::pidfd_send_signal(sandbox_pidfd_->native_handle(), SIGKILL);
+  }
+  finish_if_done();
+}
+
+void SandboxRun::watch_outside_stage() {
+  outside_pidfd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                            [self = shared_from_this()](const boost::system::error_code& ec) {
+                              if (ec) return;
+                              int status = 0;
+                              if (::waitpid(self->outside_pid_, &status, WNOHANG) == 0) {
+                                return self->watch_outside_stage();
+                              }
+                              self->outside_reaped_ = true;
+                              self->outside_pidfd_.close();
+                              self->finish_if_done();
+                            });
+}
+
+void SandboxRun::watch_sandbox() {
+  sandbox_pidfd_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                             [self = shared_from_this()](const boost::system::error_code& ec) {
+                               if (!ec) self->reap_sandbox();
+                             });
+}
+
+void SandboxRun::reap_sandbox() {
+  int status = 0;
+  rusage usage{};
+  pid_t pid = ::wait4(sandbox_pid_, &status, WNOHANG, &usage);
+  if (pid == 0) return watch_sandbox();
+  sandbox_reaped_ = true;
+  status_.signaled = WIFSIGNALED(status);
+  status_.value = status_.signaled ? WTERMSIG(status) : WEXITSTATUS(status);
+  status_.usage = usage;
+  status_.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started_at_);
+  sandbox_pidfd_->close();
+  finish_if_done();
+}
+
+void SandboxRun::send_signal(int sig) {
+  if (sandbox_pidfd_ && sandbox_pidfd_->is_open() && !sandbox_reaped_) {
+    sys::pidfd_send_signal(sandbox_pidfd_->native_handle(), sig);
+  }
+}
+
+void SandboxRun::kill(wire::ExitReason reason) {
+  if (!kill_reason_) kill_reason_ = reason;
+  if (!outside_reaped_ && outside_pidfd_.is_open()) {
+    sys::pidfd_send_signal(outside_pidfd_.native_handle(), SIGKILL);
+  }
+  send_signal(SIGKILL);
+}
+
+void SandboxRun::finish_if_done() {
+  bool sandbox_done = sandbox_pid_ < 0 || sandbox_reaped_;
+  if (finished_ || !setup_done_ || !outside_reaped_ || !sandbox_done) return;
+  finished_ = true;
+  std::optional<Failure> failure;
+  if (failure_) {
+    failure = to_failure(*failure_, child_);
+  } else if (!command_started_) {
+    failure = fail(wire::ERROR_SETUP_FAILED, "sandbox setup ended before the command started");
+  }
+  status_.reason = kill_reason_.value_or(wire::EXIT_REASON_EXITED);
+  auto finished = std::move(events_.finished);
+  events_ = {};
+  if (finished) finished(failure, status_);
+}
+
+}  // namespace nsbroker::supervise
