@@ -1,9 +1,12 @@
 #include "daemon_options.h"
 
+#include <cstdlib>
+
 namespace nsbroker {
 
 const char* const kDaemonUsage =
     "usage: nsbrokerd [--socket PATH] [--mode auto|userns|privileged] [--log-level LEVEL]\n"
+    "                 [--max-sandboxes-per-uid N]\n"
     "\n"
     "Root daemon that builds namespace sandboxes for unprivileged callers.\n"
     "\n"
@@ -12,6 +15,8 @@ const char* const kDaemonUsage =
     "  --mode MODE       auto (default): a user namespace per sandbox when the kernel lets\n"
     "                    root create one, else privileged mode; userns or privileged force one\n"
     "  --log-level LEVEL trace, debug, info (default), warn, error\n"
+    "  --max-sandboxes-per-uid N\n"
+    "                    live sandboxes one user may have at once (default 64)\n"
     "  --help, --version\n";
 
 std::optional<DaemonOptions> parse_daemon_options(const std::vector<std::string>& args,
@@ -44,9 +49,23 @@ std::optional<DaemonOptions> parse_daemon_options(const std::vector<std::string>
         error = "--mode must be auto, userns or privileged, not '" + *v + "'";
         return std::nullopt;
       }
+    } else if (arg == "--max-sandboxes-per-uid") {
+      const std::string* v = value("--max-sandboxes-per-uid");
+      if (!v) return std::nullopt;
+      char* end = nullptr;
+      unsigned long n = std::strtoul(v->c_str(), &end, 10);
+      if (v->empty() || *end != '\0' || n == 0 || n > 100000) {
+        error = "--max-sandboxes-per-uid needs a number from 1 to 100000, not '" + *v + "'";
+        return std::nullopt;
+      }
+      options.max_sandboxes_per_uid = n;
     } else if (arg == "--log-level") {
       const std::string* v = value("--log-level");
       if (!v) return std::nullopt;
+      if (*v != "trace" && *v != "debug" && *v != "info" && *v != "warn" && *v != "error") {
+        error = "--log-level must be trace, debug, info, warn or error, not '" + *v + "'";
+        return std::nullopt;
+      }
       options.log_level = *v;
     } else {
       error = "unknown option '" + arg + "' (see nsbrokerd --help)";

@@ -13,6 +13,7 @@ struct DaemonOptions {
   std::string socket_path = "/run/nsbroker/nsbroker.sock";
   ModeChoice mode = ModeChoice::kAuto;
   std::string log_level = "info";
+  std::size_t max_sandboxes_per_uid = 64;
   bool help = false;
   bool version = false;
 };

@@ -23,8 +23,6 @@ namespace {
 using nsbroker::ModeChoice;
 using nsbroker::policy::SandboxMode;
 
-constexpr std::size_t kDefaultLiveSandboxesPerUid = 64;
-
 // fds 0-2 must be open, so that no received fd can ever land there.
 void ensure_standard_fds() {
   for (int fd = 0; fd < 3; ++fd) {
@@ -55,10 +53,16 @@ std::optional<SandboxMode> resolve_mode(ModeChoice choice, spdlog::logger& log) 
   return std::nullopt;
 }
 
-nsbroker::Result<nsbroker::UniqueFd> open_listening_socket(const std::string& path) {
+// The socket systemd passed, else our own at `path`; `where` says which, for the log.
+nsbroker::Result<nsbroker::UniqueFd> open_listening_socket(const std::string& path,
+                                                           std::string& where) {
   auto passed = nsbroker::server::socket_from_systemd();
   if (!passed) return passed.failure();
-  if (passed.value()) return std::move(*passed.value());
+  if (passed.value()) {
+    where = "the socket passed by systemd";
+    return std::move(*passed.value());
+  }
+  where = path;
   return nsbroker::server::listen_on_path(path);
 }
 
@@ -89,11 +93,12 @@ int main(int argc, char** argv) {
   if (!seccomp) return log->error("{}", seccomp.failure().message), 1;
   nsbroker::UniqueFd proc_dir(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!proc_dir) return log->error("cannot open /proc: {}", std::strerror(errno)), 1;
-  auto socket = open_listening_socket(options->socket_path);
+  std::string where;
+  auto socket = open_listening_socket(options->socket_path, where);
   if (!socket) return log->error("{}", socket.failure().message), 1;
 
   boost::asio::io_context io;
-  nsbroker::supervise::LiveSandboxes live(kDefaultLiveSandboxesPerUid);
+  nsbroker::supervise::LiveSandboxes live(options->max_sandboxes_per_uid);
   nsbroker::server::Services services{*mode, &seccomp.value(), proc_dir.get(), &live, log};
   nsbroker::server::Listener listener(io, std::move(socket.value()), services);
   listener.start();
@@ -103,7 +108,7 @@ int main(int argc, char** argv) {
     log->info("stopping on signal {}", sig);
     io.stop();
   });
-  log->info("listening on {} ({} mode)", options->socket_path, nsbroker::policy::to_string(*mode));
+  log->info("listening on {} ({} mode)", where, nsbroker::policy::to_string(*mode));
   io.run();
   return 0;
 }

@@ -27,7 +27,8 @@ int create_leaf(int parent_fd, const char* name, Leaf leaf, mode_t mode) {
 }  // namespace
 
 bool SandboxRoot::open() {
-  root_fd_ = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd_ >= 0) ::close(root_fd_);
+  root_fd_ = ::open(kBuildPath, O_PATH | O_DIRECTORY | O_CLOEXEC);
   return root_fd_ >= 0;
 }
 
@@ -97,10 +98,12 @@ int SandboxRoot::open_mount_point(const char* path, Leaf leaf, mode_t leaf_mode)
 void SandboxRoot::remove_created() {
   while (created_count_ > 0) {
     Created& entry = created_[--created_count_];
-    // Why this is safe: the path is resolved inside the sandbox root (we pivoted), with the
-    // caller's fs identity; at worst it removes an empty entry the caller could remove itself.
-    ::umount2(entry.path, MNT_DETACH);
-    ::unlinkat(AT_FDCWD, entry.path, entry.leaf == Leaf::kDirectory ? AT_REMOVEDIR : 0);
+    // Why this is safe: the process root is the staging tmpfs (the host root is detached), the
+    // path is taken relative to the sandbox root with the caller's fs identity: at worst it
+    // removes an empty entry the caller could remove itself.
+    const char* relative = entry.path + 1;
+    if (::fchdir(root_fd_) == 0) ::umount2(relative, MNT_DETACH);
+    ::unlinkat(root_fd_, relative, entry.leaf == Leaf::kDirectory ? AT_REMOVEDIR : 0);
   }
 }
 

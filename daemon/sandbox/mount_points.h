@@ -17,7 +17,12 @@ enum class Leaf { kDirectory, kFile };
 
 class SandboxRoot {
  public:
-  // Opens "/" of the process (already pivoted into the new root).
+  // The sandbox root is built at kBuildPath inside a throw-away staging root, never as the
+  // process root itself: a mount stacked on the process root would be invisible to path
+  // lookups (bind sources for "/" are common: --ro-bind / /).
+  static constexpr const char* kBuildPath = "/newroot";
+
+  // (Re)opens kBuildPath, following any mount stacked on it since.
   bool open();
   int fd() const { return root_fd_; }
 

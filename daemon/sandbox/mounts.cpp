@@ -36,13 +36,15 @@ int finish_instance(int fs_fd, unsigned attrs) {
 int make_proc() {
   int fs = sys::fsopen("proc", FSOPEN_CLOEXEC);
   if (fs < 0) return -1;
+  set_option(fs, "source", "proc");
   return finish_instance(fs, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 }
 
 int make_devpts(const ChildPlan& plan) {
   int fs = sys::fsopen("devpts", FSOPEN_CLOEXEC);
   if (fs < 0) return -1;
-  bool ok = sys::fsconfig(fs, FSCONFIG_SET_FLAG, "newinstance", nullptr, 0) == 0 &&
+  bool ok = set_option(fs, "source", "devpts") &&
+            sys::fsconfig(fs, FSCONFIG_SET_FLAG, "newinstance", nullptr, 0) == 0 &&
             set_option(fs, "ptmxmode", "0666") && set_option(fs, "mode", "0620");
   // The tty group (5) exists only outside a user namespace that maps just the caller.
   if (ok && plan.mode == policy::SandboxMode::kPrivileged) ok = set_option(fs, "gid", "5");
@@ -154,7 +156,7 @@ int make_tmpfs(const ChildPlan& plan, int mode, std::uint64_t size_bytes) {
   uid_text.decimal(plan.uid);
   TextBuffer<24> gid_text;
   gid_text.decimal(plan.gid);
-  bool ok = set_option(fs, "mode", mode_text.c_str()) && set_option(fs, "uid", uid_text.c_str()) &&
+  bool ok = set_option(fs, "source", "tmpfs") && set_option(fs, "mode", mode_text.c_str()) && set_option(fs, "uid", uid_text.c_str()) &&
             set_option(fs, "gid", gid_text.c_str());
   if (ok && size_bytes > 0) {
     TextBuffer<24> size_text;
@@ -192,17 +194,34 @@ void prepare_fresh_instances(ChildPlan& plan) {
   }
 }
 
-void enter_new_root(const ChildPlan& plan, SandboxRoot& root) {
-  int new_root = make_tmpfs(plan, 0755, 0);
-  if (new_root < 0) report_failure_and_exit(plan.report_fd, Step::kCreateRoot, errno);
+// Makes the mount on the current directory the process root and detaches the old root.
+bool pivot_here() {
+  return sys::pivot_root(".", ".") == 0 && ::umount2(".", MNT_DETACH) == 0 && ::chdir("/") == 0;
+}
+
+void enter_staging_root(const ChildPlan& plan, SandboxRoot& root) {
+  int staging = make_tmpfs(plan, 0755, 0);
+  if (staging < 0) report_failure_and_exit(plan.report_fd, Step::kCreateRoot, errno);
   // Stack the tmpfs on "/", step into it and pivot: the old root ends up on top of the new
   // one and is detached with everything below it.
-  if (sys::move_mount(new_root, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
-      ::fchdir(new_root) < 0 || sys::pivot_root(".", ".") < 0 || ::umount2(".", MNT_DETACH) < 0 ||
-      ::chdir("/") < 0 || !root.open()) {
+  if (sys::move_mount(staging, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+      ::fchdir(staging) < 0 || !pivot_here()) {
     report_failure_and_exit(plan.report_fd, Step::kEnterRoot, errno);
   }
-  ::close(new_root);
+  ::close(staging);
+  int sandbox_root = make_tmpfs(plan, 0755, 0);
+  if (sandbox_root < 0 || ::mkdir(SandboxRoot::kBuildPath, 0755) < 0 ||
+      sys::move_mount(sandbox_root, "", AT_FDCWD, SandboxRoot::kBuildPath, MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+      !root.open()) {
+    report_failure_and_exit(plan.report_fd, Step::kCreateRoot, errno);
+  }
+  ::close(sandbox_root);
+}
+
+void enter_sandbox_root(const ChildPlan& plan) {
+  if (::chdir(SandboxRoot::kBuildPath) < 0 || !pivot_here()) {
+    report_failure_and_exit(plan.report_fd, Step::kEnterRoot, errno);
+  }
 }
 
 void apply_mount_operations(ChildPlan& plan, SandboxRoot& root) {
@@ -222,6 +241,10 @@ void apply_mount_operations(ChildPlan& plan, SandboxRoot& root) {
       case wire::MOUNT_SYMLINK: make_symlink(plan, root, mount, index); break;
       case wire::MOUNT_REMOUNT_RO: remount_read_only(plan, root, mount, index); break;
       default: errno = EINVAL; fail(plan, root, Step::kNone, index);
+    }
+    // Something was mounted on the root itself: later operations go into it.
+    if (mount.dest[0] == '/' && mount.dest[1] == '\0' && !root.open()) {
+      fail(plan, root, Step::kEnterRoot, index);
     }
   }
 }

@@ -14,9 +14,14 @@ bool make_mounts_private();
 // away: in a user namespace the kernel only allows a new proc where one is fully visible.
 void prepare_fresh_instances(ChildPlan& plan);
 
-// Mounts a tmpfs over "/", pivots into it and detaches the old root entirely: from here on
-// nothing of the host is reachable except what the prepared trees bring.
-void enter_new_root(const ChildPlan& plan, SandboxRoot& root);
+// Mounts a staging tmpfs over "/", pivots into it and detaches the old root entirely: from
+// here on nothing of the host is reachable except what the prepared trees bring. Then mounts
+// the sandbox's root tmpfs at SandboxRoot::kBuildPath and opens it as `root`.
+void enter_staging_root(const ChildPlan& plan, SandboxRoot& root);
+
+// Pivots into the finished sandbox root (whatever is mounted on top of it) and detaches the
+// staging root.
+void enter_sandbox_root(const ChildPlan& plan);
 
 // Applies every mount operation in request order. On failure removes what it created on the
 // host, reports the step and exits.

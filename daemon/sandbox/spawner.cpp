@@ -62,8 +62,9 @@ void change_directory(const ChildPlan& plan) {
   fail_unless(make_mounts_private(), plan, Step::kPrivateMounts);
   prepare_fresh_instances(plan);
   SandboxRoot root;
-  enter_new_root(plan, root);
+  enter_staging_root(plan, root);
   apply_mount_operations(plan, root);
+  enter_sandbox_root(plan);
   if (plan.hostname) {
     fail_unless(::sethostname(plan.hostname, std::strlen(plan.hostname)) == 0, plan, Step::kHostname);
   }
