@@ -58,7 +58,15 @@ sigset_t forwarded_and_child_signals() {
 
 }  // namespace
 
+void block_forwarded_signals() {
+  sigset_t signals = forwarded_and_child_signals();
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+}
+
 void exec_command(const ChildPlan& plan) {
+  // The mask survives execve: the command must start with nothing blocked by us.
+  sigset_t signals = forwarded_and_child_signals();
+  sigprocmask(SIG_UNBLOCK, &signals, nullptr);
   // Last step before execve, so nothing of the setup runs under the filter's rules.
   if (!load_seccomp(plan.seccomp)) report_failure_and_exit(plan.report_fd, Step::kSeccomp, errno);
   int error = exec_search(plan);
@@ -70,10 +78,7 @@ void run_as_init(const ChildPlan& plan) {
   sigprocmask(SIG_BLOCK, &signals, nullptr);
   pid_t command = sys::clone_process(0, nullptr);
   if (command < 0) report_failure_and_exit(plan.report_fd, Step::kForkCommand, errno);
-  if (command == 0) {
-    sigprocmask(SIG_UNBLOCK, &signals, nullptr);
-    exec_command(plan);
-  }
+  if (command == 0) exec_command(plan);
   // The init keeps nothing but stdio: the setup report now belongs to the command's
   // process, whose execve closes it.
   sys::close_range(3, ~0U, 0);

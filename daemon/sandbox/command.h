@@ -6,7 +6,12 @@
 
 namespace nsbroker::sandbox {
 
-// Loads the seccomp filter and executes the command; on failure reports and exits.
+// Blocks the forwarded signals and SIGCHLD. Called before the sandbox process is cloned, so it
+// starts with them blocked: a signal that arrives during setup stays pending for the init
+// instead of being dropped (PID 1 ignores signals it has no handler for).
+void block_forwarded_signals();
+
+// Unblocks them again (exec_command does this for the command), loads the seccomp filter and executes the command; on failure reports and exits.
 [[noreturn]] void exec_command(const ChildPlan& plan);
 
 // Forks the command and stays as its init: forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT,

@@ -88,6 +88,7 @@ void change_directory(const ChildPlan& plan) {
   fail_unless(become_caller_for_files(plan), plan, Step::kBecomeCaller);
   open_bind_sources(plan);
   open_devices(plan);
+  block_forwarded_signals();
   pid_t sandbox = sys::clone_process(plan.sandbox_clone_flags | CLONE_PARENT, nullptr);
   fail_unless(sandbox >= 0, plan, Step::kCloneSandbox);
   if (sandbox == 0) run_sandbox_stage(plan);

@@ -89,6 +89,7 @@ void SandboxRun::read_reports() {
       sandbox_pidfd_.emplace(io_, pidfd);
       watch_sandbox();
       if (kill_reason_) sys::pidfd_send_signal(pidfd, SIGKILL);
+      else if (pending_signal_ != 0) sys::pidfd_send_signal(pidfd, pending_signal_);
     } else if (report.kind == sandbox::ReportKind::kFailure && !failure_) {
       failure_ = report;
     }
@@ -148,6 +149,8 @@ void SandboxRun::reap_sandbox() {
 void SandboxRun::send_signal(int sig) {
   if (sandbox_pidfd_ && sandbox_pidfd_->is_open() && !sandbox_reaped_) {
     sys::pidfd_send_signal(sandbox_pidfd_->native_handle(), sig);
+  } else if (!sandbox_pidfd_) {
+    pending_signal_ = sig;
   }
 }
 

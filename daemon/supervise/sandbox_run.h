@@ -48,7 +48,8 @@ class SandboxRun : public std::enable_shared_from_this<SandboxRun> {
                                                    const server::Services& services,
                                                    std::string id, RunEvents events);
 
-  // Forwards an (allowlisted) signal to the sandbox's init.
+  // Forwards an (allowlisted) signal to the sandbox's init; one that arrives while the
+  // sandbox is still being set up is delivered as soon as its process exists.
   void send_signal(int sig);
   // Ends the whole sandbox (and a setup still in progress) with SIGKILL.
   void kill(wire::ExitReason reason);
@@ -87,6 +88,7 @@ class SandboxRun : public std::enable_shared_from_this<SandboxRun> {
   bool finished_ = false;
   std::optional<sandbox::SetupReport> failure_;
   std::optional<wire::ExitReason> kill_reason_;
+  int pending_signal_ = 0;
   ExitStatus status_;
   std::chrono::steady_clock::time_point started_at_;
 };

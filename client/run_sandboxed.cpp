@@ -1,0 +1,30 @@
+#include "client/run_sandboxed.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "client/daemon_session.h"
+#include "client/forwarded_signals.h"
+#include "client/process_setup.h"
+#include "client/socket_path.h"
+#include "client/working_directory.h"
+
+namespace nsbroker::client {
+
+int run_sandboxed(RunOptions& options) {
+  ignore_sigpipe();
+  if (options.spawn.die_with_parent()) die_with_parent();
+  ensure_standard_fds_open();
+  // Blocked before connecting, so a Ctrl-C from here on is forwarded rather than lost.
+  ForwardedSignals signals;
+  DaemonSession session = DaemonSession::connect(
+      daemon_socket_path(options.socket_path, std::getenv("NSBROKER_SOCKET")));
+  WorkingDirectory cwd = capture_working_directory();
+  options.spawn.set_cwd_path(cwd.path);
+  const int attached_fds[] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, cwd.fd.get()};
+  session.send_request(options.spawn, attached_fds);
+  return session.wait_for_exit(signals);
+}
+
+}  // namespace nsbroker::client
