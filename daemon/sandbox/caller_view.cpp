@@ -114,7 +114,9 @@ void open_devices(ChildPlan& plan) {
     int error = fd < 0 ? errno : check_caller_access(fd, &is_dir);
     if (error != 0) report_failure_and_exit(plan.report_fd, Step::kDevice, error, static_cast<int>(i));
     plan.device_trees[i] = sys::open_tree(fd, "", kCloneTreeFlags);
-    if (plan.device_trees[i] < 0) {
+    if (plan.device_trees[i] < 0 ||
+        sys::mount_setattr(plan.device_trees[i], "", AT_EMPTY_PATH,
+                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) < 0) {
       report_failure_and_exit(plan.report_fd, Step::kDevice, errno, static_cast<int>(i));
     }
     ::close(fd);

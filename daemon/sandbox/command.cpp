@@ -1,6 +1,7 @@
 #include "sandbox/command.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,6 +80,8 @@ void run_as_init(const ChildPlan& plan) {
   pid_t command = sys::clone_process(0, nullptr);
   if (command < 0) report_failure_and_exit(plan.report_fd, Step::kForkCommand, errno);
   if (command == 0) exec_command(plan);
+  // Shown as PID 1's name inside the sandbox.
+  ::prctl(PR_SET_NAME, "nsbroker-init", 0, 0, 0);
   // The init keeps nothing but stdio: the setup report now belongs to the command's
   // process, whose execve closes it.
   sys::close_range(3, ~0U, 0);
