@@ -11,6 +11,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "core/broker.h"
 #include "daemon_options.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/userns.h"
@@ -100,7 +101,8 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   nsbroker::supervise::LiveSandboxes live(options->max_sandboxes_per_uid);
   nsbroker::server::Services services{*mode, &seccomp.value(), proc_dir.get(), &live, log};
-  nsbroker::server::Listener listener(io, std::move(socket.value()), services);
+  nsbroker::Broker broker(io, services);
+  nsbroker::server::Listener listener(io, std::move(socket.value()), broker);
   listener.start();
   boost::asio::signal_set stop(io, SIGTERM, SIGINT);
   // Sandboxes die with the daemon: their init has PR_SET_PDEATHSIG(SIGKILL).

@@ -1,12 +1,9 @@
 #include "server/connection.h"
 
-#include <sys/random.h>
-
 #include <csignal>
 #include <cstdio>
 
 #include "auth/peer_credentials.h"
-#include "policy/request_check.h"
 #include "wire/message_codec.h"
 
 namespace nsbroker::server {
@@ -21,23 +18,12 @@ bool is_forwardable(int sig) {
   }
 }
 
-std::string new_sandbox_id() {
-  unsigned char bytes[6] = {};
-  if (::getrandom(bytes, sizeof(bytes), 0) != static_cast<ssize_t>(sizeof(bytes))) {
-    static unsigned counter = 0;
-    std::snprintf(reinterpret_cast<char*>(bytes), sizeof(bytes), "%05u", ++counter);
-  }
-  char text[13];
-  for (std::size_t i = 0; i < sizeof(bytes); ++i) std::snprintf(text + 2 * i, 3, "%02x", bytes[i]);
-  return text;
-}
-
 constexpr int kSpawnFdCount = 4;  // stdin, stdout, stderr, cwd
 
 }  // namespace
 
-Connection::Connection(boost::asio::io_context& io, int socket_fd, const Services& services)
-    : io_(io), socket_(io, socket_fd), services_(services) {}
+Connection::Connection(boost::asio::io_context& io, int socket_fd, Broker& broker)
+    : socket_(io, socket_fd), broker_(broker), services_(broker.services()) {}
 
 void Connection::start() {
   auto caller = auth::identify_peer(socket_.native_handle());
@@ -122,23 +108,9 @@ void Connection::handle_spawn(const wire::Spawn& spawn, wire::Record& record) {
                                         "stdout, stderr, cwd), got " +
                                             std::to_string(record.fds.size()));
   }
-  auto plan = policy::check_request(caller_, spawn, services_.mode);
-  if (!plan) {
-    services_.log->info("uid={} pid={}: refused: {}", caller_.uid, caller_.pid,
-                        plan.failure().message);
-    return refuse(plan.failure().code, plan.failure().message);
-  }
-  if (!services_.live->try_acquire(caller_.uid)) {
-    return refuse(wire::ERROR_LIMIT_EXCEEDED,
-                  "uid " + std::to_string(caller_.uid) + " already has " +
-                      std::to_string(services_.live->max_per_uid()) +
-                      " live sandboxes (the per-user limit); wait for one to end");
-  }
-  holds_live_slot_ = true;
   sandbox::RequestFds fds;
   for (int i = 0; i < 3; ++i) fds.stdio[i] = record.fds[static_cast<std::size_t>(i)].get();
   fds.cwd = record.fds[3].get();
-  std::string id = new_sandbox_id();
   supervise::RunEvents events;
   auto self = shared_from_this();
   events.started = [self](pid_t pid, int pidfd) { self->on_started(pid, pidfd); };
@@ -146,20 +118,13 @@ void Connection::handle_spawn(const wire::Spawn& spawn, wire::Record& record) {
                            const supervise::ExitStatus& status) {
     self->on_finished(failure, status);
   };
-  auto run = supervise::SandboxRun::start(io_, std::move(plan.value()), caller_, fds, services_,
-                                          id, std::move(events));
+  auto run = broker_.spawn(caller_, spawn, fds, std::move(events));
   // The children have their copies: the daemon must not keep the caller's stdio open (a
   // reader of the command's stdout would otherwise never see end of file).
   record.fds.clear();
-  if (!run) {
-    services_.live->release(caller_.uid);
-    holds_live_slot_ = false;
-    return refuse(run.failure().code, run.failure().message);
-  }
+  if (!run) return refuse(run.failure().code, run.failure().message);
   run_ = std::move(run.value());
   state_ = State::kRunning;
-  services_.log->info("uid={} pid={} sandbox={}: spawning {} ({} mode)", caller_.uid, caller_.pid,
-                      id, spawn.argv(0), policy::to_string(services_.mode));
 }
 
 void Connection::handle_signal(const wire::Signal& signal) {
@@ -182,8 +147,6 @@ void Connection::on_started(pid_t pid, int pidfd) {
 
 void Connection::on_finished(const std::optional<Failure>& failure,
                              const supervise::ExitStatus& status) {
-  if (holds_live_slot_) services_.live->release(caller_.uid);
-  holds_live_slot_ = false;
   std::string id = run_ ? run_->id() : "-";
   if (failure) {
     services_.log->info("uid={} pid={} sandbox={}: setup failed: {}", caller_.uid, caller_.pid, id,

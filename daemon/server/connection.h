@@ -9,6 +9,7 @@
 #include <string>
 
 #include "auth/caller.h"
+#include "core/broker.h"
 #include "nsbroker.pb.h"
 #include "server/services.h"
 #include "supervise/sandbox_run.h"
@@ -18,7 +19,7 @@ namespace nsbroker::server {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(boost::asio::io_context& io, int socket_fd, const Services& services);
+  Connection(boost::asio::io_context& io, int socket_fd, Broker& broker);
   void start();
 
  private:
@@ -39,13 +40,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void peer_gone();
   void close();
 
-  boost::asio::io_context& io_;
   boost::asio::posix::stream_descriptor socket_;
+  Broker& broker_;
   const Services& services_;
   auth::Caller caller_;
   State state_ = State::kAwaitHello;
   std::shared_ptr<supervise::SandboxRun> run_;
-  bool holds_live_slot_ = false;
 };
 
 }  // namespace nsbroker::server

@@ -94,8 +94,8 @@ Result<UniqueFd> listen_on_path(const std::string& path) {
   return sock;
 }
 
-Listener::Listener(boost::asio::io_context& io, UniqueFd socket, const Services& services)
-    : io_(io), socket_(io, socket.release()), services_(services) {}
+Listener::Listener(boost::asio::io_context& io, UniqueFd socket, Broker& broker)
+    : io_(io), socket_(io, socket.release()), broker_(broker) {}
 
 void Listener::start() { wait_for_connection(); }
 
@@ -111,10 +111,10 @@ void Listener::accept_all() {
     int fd = ::accept4(socket_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN) services_.log->warn("accept: {}", std::strerror(errno));
+      if (errno != EAGAIN) broker_.services().log->warn("accept: {}", std::strerror(errno));
       break;
     }
-    std::make_shared<Connection>(io_, fd, services_)->start();
+    std::make_shared<Connection>(io_, fd, broker_)->start();
   }
   wait_for_connection();
 }

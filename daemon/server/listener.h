@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/broker.h"
 #include "core/result.h"
 #include "server/services.h"
 #include "wire/unique_fd.h"
@@ -23,7 +24,7 @@ Result<UniqueFd> listen_on_path(const std::string& path);
 
 class Listener {
  public:
-  Listener(boost::asio::io_context& io, UniqueFd socket, const Services& services);
+  Listener(boost::asio::io_context& io, UniqueFd socket, Broker& broker);
   void start();
 
  private:
@@ -32,7 +33,7 @@ class Listener {
 
   boost::asio::io_context& io_;
   boost::asio::posix::stream_descriptor socket_;
-  const Services& services_;
+  Broker& broker_;
 };
 
 }  // namespace nsbroker::server

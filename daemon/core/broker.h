@@ -1,0 +1,38 @@
+// Broker: the transport-independent core. Every transport (the Unix socket, D-Bus) turns its
+// input into the same (Caller, Spawn, fds) and calls spawn(); no rule may depend on the
+// transport (DESIGN.md §1).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+
+#include "auth/caller.h"
+#include "core/result.h"
+#include "nsbroker.pb.h"
+#include "sandbox/child_plan.h"
+#include "server/services.h"
+#include "supervise/sandbox_run.h"
+
+namespace nsbroker {
+
+class Broker {
+ public:
+  Broker(boost::asio::io_context& io, const server::Services& services)
+      : io_(io), services_(services) {}
+
+  // Decision then execution: checks the request, counts it against the caller's live
+  // sandbox limit, and starts it. `events.finished` always fires once for a started run.
+  Result<std::shared_ptr<supervise::SandboxRun>> spawn(const auth::Caller& caller,
+                                                       const wire::Spawn& request,
+                                                       const sandbox::RequestFds& fds,
+                                                       supervise::RunEvents events);
+
+  const server::Services& services() const { return services_; }
+
+ private:
+  boost::asio::io_context& io_;
+  const server::Services& services_;
+};
+
+}  // namespace nsbroker

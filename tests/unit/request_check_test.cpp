@@ -1,0 +1,180 @@
+// Table tests for the decision stage: check_request() turns a Spawn into a Plan or refuses it
+// with a message that says what was wrong.
+#include "policy/request_check.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace nsbroker::policy {
+namespace {
+
+wire::Spawn minimal_spawn() {
+  wire::Spawn spawn;
+  spawn.add_argv("/bin/true");
+  spawn.add_env("PATH=/usr/bin");
+  return spawn;
+}
+
+wire::MountOp& add_mount(wire::Spawn& spawn, wire::MountKind kind, std::string source,
+                         std::string dest) {
+  wire::MountOp* op = spawn.add_mounts();
+  op->set_kind(kind);
+  op->set_source(std::move(source));
+  op->set_dest(std::move(dest));
+  return *op;
+}
+
+Result<Plan> check(const wire::Spawn& spawn) {
+  return check_request(auth::Caller{}, spawn, SandboxMode::kPrivileged);
+}
+
+struct NormalizeCase {
+  std::string input;
+  std::optional<std::string> expected;
+};
+
+class NormalizeDestination : public ::testing::TestWithParam<NormalizeCase> {};
+
+TEST_P(NormalizeDestination, GivesOneAbsolutePathOrRefuses) {
+  EXPECT_EQ(normalize_destination(GetParam().input), GetParam().expected) << GetParam().input;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, NormalizeDestination,
+    ::testing::Values(NormalizeCase{"/usr", "/usr"}, NormalizeCase{"usr/lib", "/usr/lib"},
+                      NormalizeCase{"/a//b/./c/", "/a/b/c"}, NormalizeCase{"/", "/"},
+                      NormalizeCase{"//", "/"}, NormalizeCase{"/a/../etc", std::nullopt},
+                      NormalizeCase{"..", std::nullopt}, NormalizeCase{"", std::nullopt},
+                      NormalizeCase{"/a/..b", "/a/..b"}));
+
+struct RefusalCase {
+  const char* name;
+  void (*edit)(wire::Spawn&);
+  const char* message_part;
+};
+
+class RefusedRequest : public ::testing::TestWithParam<RefusalCase> {};
+
+TEST_P(RefusedRequest, NamesTheProblem) {
+  wire::Spawn spawn = minimal_spawn();
+  GetParam().edit(spawn);
+  auto plan = check(spawn);
+  ASSERT_FALSE(plan.ok()) << GetParam().name;
+  EXPECT_EQ(plan.failure().code, wire::ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(plan.failure().message.find(GetParam().message_part), std::string::npos)
+      << "message: " << plan.failure().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, RefusedRequest,
+    ::testing::Values(
+        RefusalCase{"no command", [](wire::Spawn& s) { s.clear_argv(); }, "no command given"},
+        RefusalCase{"empty argv0", [](wire::Spawn& s) { s.set_argv(0, ""); }, "no command given"},
+        RefusalCase{"NUL in argv",
+                    [](wire::Spawn& s) { s.add_argv(std::string("a\0b", 3)); },
+                    "argv strings must not contain NUL"},
+        RefusalCase{"env without =", [](wire::Spawn& s) { s.add_env("JUSTANAME"); },
+                    "'JUSTANAME' is not NAME=value"},
+        RefusalCase{"env with empty name", [](wire::Spawn& s) { s.add_env("=x"); },
+                    "is not NAME=value"},
+        RefusalCase{"hostname without uts", [](wire::Spawn& s) { s.set_hostname("box"); },
+                    "--hostname needs --unshare-uts"},
+        RefusalCase{"bind without source",
+                    [](wire::Spawn& s) { add_mount(s, wire::MOUNT_BIND, "", "/x"); },
+                    "--bind: empty source"},
+        RefusalCase{"tmpfs with source",
+                    [](wire::Spawn& s) { add_mount(s, wire::MOUNT_TMPFS, "/src", "/x"); },
+                    "--tmpfs takes no source"},
+        RefusalCase{"dest with ..",
+                    [](wire::Spawn& s) { add_mount(s, wire::MOUNT_TMPFS, "", "/a/../b"); },
+                    "without '..'"},
+        RefusalCase{"empty dest",
+                    [](wire::Spawn& s) { add_mount(s, wire::MOUNT_PROC, "", ""); },
+                    "--proc : destination must be a non-empty path"},
+        RefusalCase{"perms on a bind",
+                    [](wire::Spawn& s) {
+                      auto& op = add_mount(s, wire::MOUNT_RO_BIND, "/usr", "/usr");
+                      op.set_has_perms(true);
+                      op.set_perms(0700);
+                    },
+                    "--ro-bind takes no permissions"},
+        RefusalCase{"perms above 07777",
+                    [](wire::Spawn& s) {
+                      auto& op = add_mount(s, wire::MOUNT_DIR, "", "/d");
+                      op.set_has_perms(true);
+                      op.set_perms(010000);
+                    },
+                    "permissions above 07777"},
+        RefusalCase{"size on a dir",
+                    [](wire::Spawn& s) {
+                      add_mount(s, wire::MOUNT_DIR, "", "/d").set_size_bytes(4096);
+                    },
+                    "--dir takes no size"},
+        RefusalCase{"unknown kind",
+                    [](wire::Spawn& s) {
+                      add_mount(s, static_cast<wire::MountKind>(99), "", "/d");
+                    },
+                    "unknown mount operation kind 99"},
+        RefusalCase{"two --dev",
+                    [](wire::Spawn& s) {
+                      add_mount(s, wire::MOUNT_DEV, "", "/dev");
+                      add_mount(s, wire::MOUNT_DEV, "", "/dev2");
+                    },
+                    "--dev may be given only once"},
+        RefusalCase{"too many mounts",
+                    [](wire::Spawn& s) {
+                      for (int i = 0; i < 513; ++i) add_mount(s, wire::MOUNT_DIR, "", "/d");
+                    },
+                    "more than 512 mount operations"}),
+    [](const ::testing::TestParamInfo<RefusalCase>& info) {
+      std::string name = info.param.name;
+      for (char& c : name) {
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+      }
+      return name;
+    });
+
+TEST(AcceptedRequest, KeepsOrderNamespacesAndNormalisedDestinations) {
+  wire::Spawn spawn = minimal_spawn();
+  spawn.mutable_unshare()->set_net(true);
+  spawn.mutable_unshare()->set_uts(true);
+  spawn.set_hostname("box");
+  add_mount(spawn, wire::MOUNT_RO_BIND, "/usr", "usr");
+  auto& tmpfs = add_mount(spawn, wire::MOUNT_TMPFS, "", "/tmp//x/");
+  tmpfs.set_has_perms(true);
+  tmpfs.set_perms(01777);
+  tmpfs.set_size_bytes(1 << 20);
+  add_mount(spawn, wire::MOUNT_SYMLINK, "usr/bin", "/bin");
+  spawn.set_cwd_path("/home/alice/project");
+  spawn.set_as_pid_1(true);
+
+  auto plan = check(spawn);
+  ASSERT_TRUE(plan.ok()) << plan.failure().message;
+  const Plan& p = plan.value();
+  EXPECT_TRUE(p.unshare_net);
+  EXPECT_TRUE(p.unshare_uts);
+  EXPECT_FALSE(p.unshare_ipc);
+  EXPECT_EQ(p.hostname, "box");
+  ASSERT_EQ(p.mounts.size(), 3u);
+  EXPECT_EQ(p.mounts[0].dest, "/usr");
+  EXPECT_EQ(p.mounts[1].dest, "/tmp/x");
+  EXPECT_EQ(p.mounts[1].perms, 01777u);
+  EXPECT_EQ(p.mounts[1].size_bytes, 1u << 20);
+  EXPECT_EQ(p.mounts[2].source, "usr/bin");
+  EXPECT_EQ(p.cwd_path, "/home/alice/project");
+  EXPECT_TRUE(p.as_pid_1);
+  EXPECT_EQ(p.mode, SandboxMode::kPrivileged);
+}
+
+TEST(AcceptedRequest, IgnoresARelativeWorkingDirectory) {
+  wire::Spawn spawn = minimal_spawn();
+  spawn.set_cwd_path("relative/dir");
+  auto plan = check(spawn);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan.value().cwd_path, "");
+}
+
+}  // namespace
+}  // namespace nsbroker::policy
