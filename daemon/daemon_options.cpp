@@ -6,7 +6,7 @@ namespace nsbroker {
 
 const char* const kDaemonUsage =
     "usage: nsbrokerd [--socket PATH] [--mode auto|userns|privileged] [--log-level LEVEL]\n"
-    "                 [--max-sandboxes-per-uid N]\n"
+    "                 [--max-sandboxes-per-uid N] [--audit-json FILE]\n"
     "\n"
     "Root daemon that builds namespace sandboxes for unprivileged callers.\n"
     "\n"
@@ -17,6 +17,8 @@ const char* const kDaemonUsage =
     "  --log-level LEVEL trace, debug, info (default), warn, error\n"
     "  --max-sandboxes-per-uid N\n"
     "                    live sandboxes one user may have at once (default 64)\n"
+    "  --audit-json FILE also append each audit record (one JSON object per line) to FILE;\n"
+    "                    records always go to journald when it runs, else to stderr\n"
     "  --help, --version\n";
 
 std::optional<DaemonOptions> parse_daemon_options(const std::vector<std::string>& args,
@@ -59,6 +61,10 @@ std::optional<DaemonOptions> parse_daemon_options(const std::vector<std::string>
         return std::nullopt;
       }
       options.max_sandboxes_per_uid = n;
+    } else if (arg == "--audit-json") {
+      const std::string* v = value("--audit-json");
+      if (!v) return std::nullopt;
+      options.audit_json_path = *v;
     } else if (arg == "--log-level") {
       const std::string* v = value("--log-level");
       if (!v) return std::nullopt;

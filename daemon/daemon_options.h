@@ -14,6 +14,7 @@ struct DaemonOptions {
   ModeChoice mode = ModeChoice::kAuto;
   std::string log_level = "info";
   std::size_t max_sandboxes_per_uid = 64;
+  std::string audit_json_path;  // --audit-json FILE: also append audit records here
   bool help = false;
   bool version = false;
 };

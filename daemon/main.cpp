@@ -11,6 +11,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "audit/audit_log.h"
 #include "core/broker.h"
 #include "daemon_options.h"
 #include "sandbox/seccomp.h"
@@ -98,9 +99,13 @@ int main(int argc, char** argv) {
   auto socket = open_listening_socket(options->socket_path, where);
   if (!socket) return log->error("{}", socket.failure().message), 1;
 
+  auto audit = nsbroker::audit::AuditLog::open({options->audit_json_path});
+  if (!audit) return log->error("{}", audit.failure().message), 1;
+
   boost::asio::io_context io;
   nsbroker::supervise::LiveSandboxes live(options->max_sandboxes_per_uid);
-  nsbroker::server::Services services{*mode, &seccomp.value(), proc_dir.get(), &live, log};
+  nsbroker::server::Services services{*mode, &seccomp.value(), proc_dir.get(), &live, log,
+                                      audit.value()};
   nsbroker::Broker broker(io, services);
   nsbroker::server::Listener listener(io, std::move(socket.value()), broker);
   listener.start();

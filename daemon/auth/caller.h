@@ -17,6 +17,7 @@ struct Caller {
   pid_t pid = 0;
   std::vector<gid_t> groups;        // supplementary groups, all of them
   std::shared_ptr<UniqueFd> pidfd;  // the connecting process; used to join its namespaces
+  const char* transport = "socket";  // which front the request came through, for the audit
 };
 
 }  // namespace nsbroker::auth

@@ -10,6 +10,49 @@
 namespace nsbroker {
 namespace {
 
+const char* option_name(wire::MountKind kind) {
+  switch (kind) {
+    case wire::MOUNT_BIND: return "bind";
+    case wire::MOUNT_RO_BIND: return "ro-bind";
+    case wire::MOUNT_DEV_BIND: return "dev-bind";
+    case wire::MOUNT_TMPFS: return "tmpfs";
+    case wire::MOUNT_PROC: return "proc";
+    case wire::MOUNT_DEV: return "dev";
+    case wire::MOUNT_DIR: return "dir";
+    case wire::MOUNT_SYMLINK: return "symlink";
+    case wire::MOUNT_REMOUNT_RO: return "remount-ro";
+    default: return "mount";
+  }
+}
+
+// What the audit record says about the request: its mounts and namespaces, as asked.
+audit::DecisionRecord describe_request(const auth::Caller& caller, const wire::Spawn& request) {
+  audit::DecisionRecord record;
+  record.caller = {caller.uid, caller.pid, audit::AuditLog::executable_of(caller.pid)};
+  record.transport = caller.transport;
+  record.argv0 = request.argv_size() > 0 ? request.argv(0) : "";
+  for (const wire::MountOp& op : request.mounts()) {
+    std::string text = option_name(op.kind());
+    if (!op.source().empty()) text += " " + op.source();
+    record.mounts.push_back(text + " " + op.dest());
+  }
+  const wire::Namespaces& ns = request.unshare();
+  record.namespaces.push_back("pid");
+  if (ns.net()) record.namespaces.push_back("net");
+  if (ns.ipc()) record.namespaces.push_back("ipc");
+  if (ns.uts()) record.namespaces.push_back("uts");
+  if (ns.cgroup()) record.namespaces.push_back("cgroup");
+  return record;
+}
+
+const char* reason_name(wire::ExitReason reason) {
+  switch (reason) {
+    case wire::EXIT_REASON_CLIENT_GONE: return "client-gone";
+    case wire::EXIT_REASON_KILLED_BY_LIMIT: return "killed-by-limit";
+    default: return "exited";
+  }
+}
+
 std::string new_sandbox_id() {
   unsigned char bytes[6] = {};
   if (::getrandom(bytes, sizeof(bytes), 0) != static_cast<ssize_t>(sizeof(bytes))) {
@@ -24,38 +67,73 @@ std::string new_sandbox_id() {
 
 }  // namespace
 
+void Broker::wrap_events(supervise::RunEvents& events, const auth::Caller& caller,
+                         const audit::CallerRecord& who, const std::string& id) {
+  // Start and exit are audited, and the live slot is given back when the run has been
+  // reaped, whatever the transport does with the events.
+  auto started = std::move(events.started);
+  events.started = [audit = services_.audit, who, id, started = std::move(started)](pid_t pid, int pidfd) {
+    audit::StartRecord start;
+    start.caller = who;
+    start.sandbox_id = id;
+    start.pid = pid;
+    audit->started(start);
+    if (started) started(pid, pidfd);
+  };
+  auto finished = std::move(events.finished);
+  events.finished = [audit = services_.audit, live = services_.live, uid = caller.uid, who, id,
+                     finished = std::move(finished)](const std::optional<Failure>& failure,
+                                                     const supervise::ExitStatus& status) {
+    live->release(uid);
+    audit::ExitRecord exit;
+    exit.caller = who;
+    exit.sandbox_id = id;
+    exit.setup_failed = failure.has_value();
+    if (failure) exit.failure = failure->message;
+    exit.signaled = status.signaled;
+    exit.value = status.value;
+    exit.reason = reason_name(status.reason);
+    exit.duration = status.duration;
+    exit.usage = status.usage;
+    audit->exited(exit);
+    if (finished) finished(failure, status);
+  };
+}
+
 Result<std::shared_ptr<supervise::SandboxRun>> Broker::spawn(const auth::Caller& caller,
                                                              const wire::Spawn& request,
                                                              const sandbox::RequestFds& fds,
                                                              supervise::RunEvents events) {
-  auto plan = policy::check_request(caller, request, services_.mode);
-  if (!plan) {
-    services_.log->info("uid={} pid={}: refused: {}", caller.uid, caller.pid, plan.failure().message);
-    return plan.failure();
-  }
-  if (!services_.live->try_acquire(caller.uid)) {
-    return fail(wire::ERROR_LIMIT_EXCEEDED,
-                "uid " + std::to_string(caller.uid) + " already has " +
-                    std::to_string(services_.live->max_per_uid()) +
-                    " live sandboxes (the per-user limit); wait for one to end");
-  }
-  // The slot is given back when the run has been reaped, whatever the transport does.
-  auto finished = std::move(events.finished);
-  events.finished = [live = services_.live, uid = caller.uid, finished = std::move(finished)](
-                        const std::optional<Failure>& failure, const supervise::ExitStatus& status) {
-    live->release(uid);
-    if (finished) finished(failure, status);
+  audit::DecisionRecord record = describe_request(caller, request);
+  auto refuse = [&](Failure failure) -> Failure {
+    record.allowed = false;
+    record.reason = failure.message;
+    services_.audit->decision(record);
+    services_.log->info("uid={} pid={}: refused: {}", caller.uid, caller.pid, failure.message);
+    return failure;
   };
+  auto plan = policy::check_request(caller, request, services_.mode);
+  if (!plan) return refuse(plan.failure());
+  record.mode = policy::to_string(plan.value().mode);
+  if (!services_.live->try_acquire(caller.uid)) {
+    return refuse(fail(wire::ERROR_LIMIT_EXCEEDED,
+                       "uid " + std::to_string(caller.uid) + " already has " +
+                           std::to_string(services_.live->max_per_uid()) +
+                           " live sandboxes (the per-user limit); wait for one to end"));
+  }
   std::string id = new_sandbox_id();
-  std::string command = request.argv(0);
+  wrap_events(events, caller, record.caller, id);
   auto run = supervise::SandboxRun::start(io_, std::move(plan.value()), caller, fds, services_, id,
                                           std::move(events));
   if (!run) {
     services_.live->release(caller.uid);
-    return run.failure();
+    return refuse(run.failure());
   }
+  record.allowed = true;
+  record.sandbox_id = id;
+  services_.audit->decision(record);
   services_.log->info("uid={} pid={} sandbox={}: spawning {} ({} mode)", caller.uid, caller.pid, id,
-                      command, policy::to_string(services_.mode));
+                      record.argv0, record.mode);
   return run;
 }
 

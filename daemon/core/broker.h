@@ -31,6 +31,9 @@ class Broker {
   const server::Services& services() const { return services_; }
 
  private:
+  void wrap_events(supervise::RunEvents& events, const auth::Caller& caller,
+                   const audit::CallerRecord& who, const std::string& id);
+
   boost::asio::io_context& io_;
   const server::Services& services_;
 };

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "audit/audit_log.h"
 #include "policy/plan.h"
 #include "sandbox/seccomp.h"
 #include "supervise/live_sandboxes.h"
@@ -17,6 +18,7 @@ struct Services {
   int proc_dir_fd = -1;  // the daemon's /proc, for writing id maps from the caller's view
   supervise::LiveSandboxes* live = nullptr;
   std::shared_ptr<spdlog::logger> log;
+  std::shared_ptr<audit::AuditLog> audit;
 };
 
 }  // namespace nsbroker::server
