@@ -6,6 +6,8 @@
 
 #include <cerrno>
 
+#include "sandbox/path_rules.h"
+
 #include "sandbox/child_text.h"
 #include "sandbox/setup_report.h"
 #include "sandbox/syscalls.h"
@@ -47,6 +49,47 @@ std::uint64_t bind_attributes(wire::MountKind kind) {
 bool is_bind(wire::MountKind kind) {
   return kind == wire::MOUNT_BIND || kind == wire::MOUNT_RO_BIND ||
          kind == wire::MOUNT_DEV_BIND;
+}
+
+// The path `fd` was opened as, in the caller's view: our root is the caller's root since
+// joining its mount namespace. Read through the daemon's /proc, where "self" is us.
+bool read_back_path(const ChildPlan& plan, int fd, char* out, std::size_t size) {
+  TextBuffer<48> link;
+  link.text("self/fd/").decimal(static_cast<unsigned long>(fd));
+  ssize_t n = ::readlinkat(plan.proc_dir_fd, link.c_str(), out, size - 1);
+  if (n <= 0) return false;
+  out[n] = '\0';
+  return out[0] == '/';  // "(unreachable)…" or anything odd: refuse
+}
+
+// Owner of the home directory `path` lies in, or the caller itself when it lies in none.
+uid_t home_owner_of(const ChildPlan& plan, const char* path) {
+  char home[ChildPlan::kOpenedPathBytes];
+  if (!home_directory_of(path, plan.path_rules.homes_root, home, sizeof(home))) return plan.uid;
+  struct stat st {};
+  if (::fstatat(AT_FDCWD, home, &st, AT_SYMLINK_NOFOLLOW) < 0) return static_cast<uid_t>(-1);
+  return st.st_uid;
+}
+
+// Why this is safe: the verdict is taken on the path the kernel says the fd refers to, so
+// symlinks, "..", bind mounts and relative paths in the request cannot steer around a rule.
+void check_against_profile(ChildPlan& plan, std::size_t i, int fd) {
+  if (!plan.path_rules.enforce) return;
+  int index = static_cast<int>(i);
+  char* opened = plan.opened_path(i);
+  if (!read_back_path(plan, fd, opened, ChildPlan::kOpenedPathBytes)) {
+    report_failure_and_exit(plan.report_fd, Step::kBindSource, errno ? errno : ENOENT, index);
+  }
+  int rule = -1;
+  PathVerdict verdict = check_bind_source(plan.path_rules, opened, plan.mounts[i].kind, plan.uid,
+                                          home_owner_of(plan, opened), &rule);
+  if (verdict != PathVerdict::kAllowed) {
+    report_policy_denial_and_exit(plan.report_fd, index, static_cast<int>(verdict), rule, opened);
+  }
+  // Denied paths inside an allowed tree are masked in the sandbox later.
+  for (std::size_t j = 0; j < plan.path_rules.deny.size(); ++j) {
+    if (path_contains(opened, plan.path_rules.deny[j])) plan.mask(i, j) = 1;
+  }
 }
 
 bool is_terminal(int fd) {
@@ -92,6 +135,7 @@ void open_bind_sources(ChildPlan& plan) {
     if (int error = check_caller_access(fd, &mount.source_is_dir)) {
       report_failure_and_exit(plan.report_fd, Step::kBindSource, error, index);
     }
+    check_against_profile(plan, i, fd);
     // Copy the tree from the fd we checked, not by path again: no window for a swap.
     int tree = sys::open_tree(fd, "", kCloneTreeFlags | AT_RECURSIVE);
     if (tree < 0) report_failure_and_exit(plan.report_fd, Step::kCloneBindSource, errno, index);

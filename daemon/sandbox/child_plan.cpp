@@ -73,6 +73,9 @@ ChildPlan make_child_plan(const policy::Plan& plan, const auth::Caller& caller,
   child.hostname = empty_to_null(plan.hostname);
   child.as_pid_1 = plan.as_pid_1;
   child.seccomp = seccomp.program();
+  // Sized now: the outside stage may not allocate.
+  child.opened_paths.assign(child.mounts.size() * ChildPlan::kOpenedPathBytes, '\0');
+  child.masks.assign(child.mounts.size() * child.path_rules.deny.size(), 0);
   return child;
 }
 

@@ -15,6 +15,7 @@
 
 #include "auth/caller.h"
 #include "policy/plan.h"
+#include "sandbox/path_rules.h"
 
 namespace nsbroker::sandbox {
 
@@ -73,6 +74,24 @@ struct ChildPlan {
   sock_fprog seccomp{};  // base filter, loaded right before execve
 
   std::vector<int> keep_fds;  // sorted; every other fd is closed in the outside stage
+
+  // The profile's path rules, checked in the outside stage against each bind source as
+  // opened. What the outside stage learns is written into these preallocated buffers:
+  ChildPathRules path_rules;
+  static constexpr std::size_t kOpenedPathBytes = 4096;
+  std::vector<char> opened_paths;  // mounts.size() * kOpenedPathBytes: each source as opened
+  std::vector<char> masks;         // mounts.size() * deny.size(): deny[j] lies inside source i
+
+  char* opened_path(std::size_t mount) { return opened_paths.data() + mount * kOpenedPathBytes; }
+  const char* opened_path(std::size_t mount) const {
+    return opened_paths.data() + mount * kOpenedPathBytes;
+  }
+  char& mask(std::size_t mount, std::size_t deny) {
+    return masks[mount * path_rules.deny.size() + deny];
+  }
+  char mask(std::size_t mount, std::size_t deny) const {
+    return masks[mount * path_rules.deny.size() + deny];
+  }
 };
 
 class SeccompProgram;

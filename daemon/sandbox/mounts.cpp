@@ -1,5 +1,6 @@
 #include "sandbox/mounts.h"
 
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -216,6 +217,63 @@ void enter_staging_root(const ChildPlan& plan, SandboxRoot& root) {
     report_failure_and_exit(plan.report_fd, Step::kCreateRoot, errno);
   }
   ::close(sandbox_root);
+}
+
+namespace {
+
+constexpr const char* kMaskDir = "/mask/dir";
+constexpr const char* kMaskFile = "/mask/file";
+
+// Empty, mode 000 stand-ins in the staging root; bind copies of them cover denied paths.
+bool make_mask_sources() {
+  if (::mkdir("/mask", 0755) < 0 || ::mkdir(kMaskDir, 0) < 0) return false;
+  int fd = ::open(kMaskFile, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+// Where deny[j] (found inside the source of `mount`, opened as `opened`) is in the sandbox.
+void masked_location(const ChildMount& mount, const char* opened, const char* denied,
+                     TextBuffer<4096>& out) {
+  const char* suffix = denied + (std::strcmp(opened, "/") == 0 ? 0 : std::strlen(opened));
+  if (std::strcmp(mount.dest, "/") != 0) out.text(mount.dest);
+  out.text(suffix);
+}
+
+bool cover(int target_fd) {
+  struct stat st {};
+  if (::fstat(target_fd, &st) < 0) return false;
+  int copy = sys::open_tree(AT_FDCWD, S_ISDIR(st.st_mode) ? kMaskDir : kMaskFile,
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  bool ok = copy >= 0 &&
+            sys::mount_setattr(copy, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                                            MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) == 0 &&
+            attach(copy, target_fd) == 0;
+  if (copy >= 0) ::close(copy);
+  return ok;
+}
+
+}  // namespace
+
+void mask_denied_paths(const ChildPlan& plan, SandboxRoot& root) {
+  bool sources_ready = false;
+  for (std::size_t i = 0; i < plan.mounts.size(); ++i) {
+    for (std::size_t j = 0; j < plan.path_rules.deny.size(); ++j) {
+      if (!plan.mask(i, j)) continue;
+      TextBuffer<4096> inside;
+      masked_location(plan.mounts[i], plan.opened_path(i), plan.path_rules.deny[j], inside);
+      int target = root.open_existing(inside.c_str());
+      if (target < 0) continue;  // not there (or hidden by a later mount): nothing to cover
+      if (!sources_ready && !(sources_ready = make_mask_sources())) {
+        report_failure_and_exit(plan.report_fd, Step::kMaskDeniedPath, errno, static_cast<int>(i));
+      }
+      if (!cover(target)) {
+        report_failure_and_exit(plan.report_fd, Step::kMaskDeniedPath, errno, static_cast<int>(i));
+      }
+      ::close(target);
+    }
+  }
 }
 
 void enter_sandbox_root(const ChildPlan& plan) {

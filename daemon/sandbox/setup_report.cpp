@@ -23,6 +23,8 @@ const char* step_name(Step step) {
     case Step::kJoinCallerNamespaces: return "joining the caller's namespaces";
     case Step::kBecomeCaller: return "switching to the caller's file identity";
     case Step::kBindSource: return "bind source";
+    case Step::kBindSourcePolicy: return "bind source";
+    case Step::kMaskDeniedPath: return "masking a denied path";
     case Step::kCloneBindSource: return "copying bind source";
     case Step::kDevice: return "device";
     case Step::kConsole: return "binding the terminal to /dev/console";
@@ -63,6 +65,7 @@ std::string subject_of(const SetupReport& report, const ChildPlan& plan) {
   };
   switch (report.step) {
     case Step::kBindSource:
+    case Step::kBindSourcePolicy:
     case Step::kCloneBindSource:
       if (auto* m = mount_at(report.index)) return m->source;
       return {};
@@ -102,7 +105,45 @@ bool step_runs_as_caller(Step step) {
   }
 }
 
+// "covered by mounts.deny \"/etc/shadow\"" and the like.
+std::string policy_reason(const SetupReport& report, const ChildPlan& plan) {
+  auto entry = [&](const std::vector<const char*>& list) -> std::string {
+    if (report.rule < 0 || static_cast<std::size_t>(report.rule) >= list.size()) return "";
+    return std::string(" \"") + list[static_cast<std::size_t>(report.rule)] + "\"";
+  };
+  const ChildPathRules& rules = plan.path_rules;
+  switch (static_cast<PathVerdict>(report.verdict)) {
+    case PathVerdict::kDenied: return "covered by mounts.deny" + entry(rules.deny);
+    case PathVerdict::kNotReadOnly:
+      return "no mounts.read_only or mounts.read_write entry covers it";
+    case PathVerdict::kNotReadWrite: return "--bind needs a mounts.read_write entry covering it";
+    case PathVerdict::kNotDevice: return "--dev-bind needs a mounts.devices entry covering it";
+    case PathVerdict::kOtherUsersHome:
+      return "it is in another user's home (mounts.deny_other_users_homes)";
+    case PathVerdict::kAllowed: break;
+  }
+  return "refused";
+}
+
 }  // namespace
+
+void report_policy_denial_and_exit(int report_fd, int index, int verdict, int rule,
+                                   const char* opened_as) {
+  SetupReport report;
+  report.kind = ReportKind::kFailure;
+  report.step = Step::kBindSourcePolicy;
+  report.error = EACCES;
+  report.index = index;
+  report.verdict = verdict;
+  report.rule = rule;
+  std::size_t n = 0;
+  while (opened_as[n] && n + 1 < sizeof(report.opened_as)) {
+    report.opened_as[n] = opened_as[n];
+    ++n;
+  }
+  write_report(report_fd, report);
+  ::_exit(127);
+}
 
 void report_sandbox_pid(int report_fd, pid_t pid) {
   SetupReport report;
@@ -125,6 +166,11 @@ std::string describe_failure(const SetupReport& report, const ChildPlan& plan) {
   std::string text = step_name(report.step);
   std::string subject = subject_of(report, plan);
   if (!subject.empty()) text += " " + subject;
+  if (report.step == Step::kBindSourcePolicy) {
+    std::string opened(report.opened_as, strnlen(report.opened_as, sizeof(report.opened_as)));
+    if (opened != subject) text += " (opened as " + opened + ")";
+    return text + ": denied by policy: " + policy_reason(report, plan);
+  }
   text += ": ";
   text += std::strerror(report.error);
   if (is_permission_error(report.error) && step_runs_as_caller(report.step)) {

@@ -17,6 +17,7 @@ enum class Step : std::uint32_t {
   kJoinCallerNamespaces,
   kBecomeCaller,
   kBindSource,
+  kBindSourcePolicy,
   kCloneBindSource,
   kDevice,
   kConsole,
@@ -36,6 +37,7 @@ enum class Step : std::uint32_t {
   kDir,
   kSymlink,
   kRemountReadOnly,
+  kMaskDeniedPath,
   kHostname,
   kLoopback,
   kChdir,
@@ -55,11 +57,17 @@ struct SetupReport {
   std::int32_t error = 0;   // errno
   std::int32_t index = -1;  // mount operation index, where the step concerns one
   std::int32_t pid = 0;     // kSandboxPid: the sandbox process, in the daemon's pid namespace
+  std::int32_t verdict = 0;  // kBindSourcePolicy: a PathVerdict
+  std::int32_t rule = -1;    // kBindSourcePolicy: index in the list the verdict names
+  char opened_as[1024] = {}; // kBindSourcePolicy: the source as opened (truncated)
 };
+static_assert(sizeof(SetupReport) <= 4096, "setup reports must stay below PIPE_BUF");
 
 // Child side: async-signal-safe, allocation-free.
 void report_sandbox_pid(int report_fd, pid_t pid);
 [[noreturn]] void report_failure_and_exit(int report_fd, Step step, int error, int index = -1);
+[[noreturn]] void report_policy_denial_and_exit(int report_fd, int index, int verdict, int rule,
+                                                const char* opened_as);
 
 // Daemon side: "bind source /root/secret: Permission denied (checked as uid 1000)".
 std::string describe_failure(const SetupReport& report, const ChildPlan& plan);

@@ -64,6 +64,7 @@ void change_directory(const ChildPlan& plan) {
   SandboxRoot root;
   enter_staging_root(plan, root);
   apply_mount_operations(plan, root);
+  mask_denied_paths(plan, root);
   enter_sandbox_root(plan);
   if (plan.hostname) {
     fail_unless(::sethostname(plan.hostname, std::strlen(plan.hostname)) == 0, plan, Step::kHostname);
