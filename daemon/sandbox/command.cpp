@@ -1,7 +1,9 @@
 #include "sandbox/command.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,29 +21,13 @@ namespace {
 
 constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
-// execvp semantics with the command's own PATH, without allocating: try each directory,
-// remember EACCES, report the most telling error.
-int exec_search(const ChildPlan& plan) {
-  char* const* argv = plan.argv.data();
-  char* const* envp = plan.envp.data();
-  const char* file = argv[0];
-  if (std::strchr(file, '/') != nullptr) {
-    ::execve(file, argv, envp);
-    return errno;
-  }
-  int result = ENOENT;
-  const char* dir = plan.search_path;
-  while (true) {
-    const char* end = std::strchr(dir, ':');
-    std::size_t length = end ? static_cast<std::size_t>(end - dir) : std::strlen(dir);
-    TextBuffer<PATH_MAX> candidate;
-    candidate.prefix(dir, length).text(length > 0 ? "/" : "").text(file);
-    ::execve(candidate.c_str(), argv, envp);
-    if (errno == EACCES) result = EACCES;
-    else if (errno != ENOENT && errno != ENOTDIR) return errno;
-    if (!end) return result;
-    dir = end + 1;
-  }
+// 0 when `path` names an executable regular file for the caller, else an errno value.
+int executable(const char* path) {
+  struct stat st {};
+  if (::stat(path, &st) < 0) return errno;
+  if (!S_ISREG(st.st_mode)) return EACCES;
+  // AT_EACCESS: the fs identity (the caller's), not the real uid.
+  return ::faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0 ? 0 : errno;
 }
 
 sigset_t forwarded_and_child_signals() {
@@ -64,22 +50,46 @@ void block_forwarded_signals() {
   sigprocmask(SIG_BLOCK, &signals, nullptr);
 }
 
-void exec_command(const ChildPlan& plan) {
+int resolve_command(const ChildPlan& plan, CommandPath& out) {
+  const char* file = plan.argv[0];
+  if (std::strchr(file, '/') != nullptr) {
+    out.text(file);
+    return executable(file);
+  }
+  // execvp: try each PATH entry, remember EACCES, report it if nothing better was found.
+  int result = ENOENT;
+  for (const char* dir = plan.search_path;;) {
+    const char* end = std::strchr(dir, ':');
+    std::size_t length = end ? static_cast<std::size_t>(end - dir) : std::strlen(dir);
+    CommandPath candidate;
+    candidate.prefix(dir, length).text(length > 0 ? "/" : "").text(file);
+    int error = executable(candidate.c_str());
+    if (error == 0) {
+      out.text(candidate.c_str());
+      return 0;
+    }
+    if (error == EACCES) result = EACCES;
+    if (!end) return result;
+    dir = end + 1;
+  }
+}
+
+void exec_command(const ChildPlan& plan, const char* path) {
   // The mask survives execve: the command must start with nothing blocked by us.
   sigset_t signals = forwarded_and_child_signals();
   sigprocmask(SIG_UNBLOCK, &signals, nullptr);
   // Last step before execve, so nothing of the setup runs under the filter's rules.
   if (!load_seccomp(plan.seccomp)) report_failure_and_exit(plan.report_fd, Step::kSeccomp, errno);
-  int error = exec_search(plan);
-  report_failure_and_exit(plan.report_fd, Step::kExec, error);
+  ::execve(path, plan.argv.data(), plan.envp.data());
+  report_failure_and_exit(plan.report_fd, Step::kExec, errno);
 }
 
-void run_as_init(const ChildPlan& plan) {
+void run_as_init(const ChildPlan& plan, const char* path) {
   sigset_t signals = forwarded_and_child_signals();
   sigprocmask(SIG_BLOCK, &signals, nullptr);
   pid_t command = sys::clone_process(0, nullptr);
   if (command < 0) report_failure_and_exit(plan.report_fd, Step::kForkCommand, errno);
-  if (command == 0) exec_command(plan);
+  if (command == 0) exec_command(plan, path);
   // Shown as PID 1's name inside the sandbox.
   ::prctl(PR_SET_NAME, "nsbroker-init", 0, 0, 0);
   // The init keeps nothing but stdio: the setup report now belongs to the command's

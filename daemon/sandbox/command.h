@@ -2,7 +2,10 @@
 // sandbox (unless --as-pid-1) to reap orphans and forward signals, as bubblewrap's does.
 #pragma once
 
+#include <climits>
+
 #include "sandbox/child_plan.h"
+#include "sandbox/child_text.h"
 
 namespace nsbroker::sandbox {
 
@@ -11,12 +14,18 @@ namespace nsbroker::sandbox {
 // instead of being dropped (PID 1 ignores signals it has no handler for).
 void block_forwarded_signals();
 
+using CommandPath = TextBuffer<PATH_MAX>;
+
+// Finds the command as execvp would, with the command's own PATH, inside the sandbox and
+// with the caller's fs identity: an executable regular file. Returns 0 or an errno value.
+int resolve_command(const ChildPlan& plan, CommandPath& out);
+
 // Unblocks them again (exec_command does this for the command), loads the seccomp filter and executes the command; on failure reports and exits.
-[[noreturn]] void exec_command(const ChildPlan& plan);
+[[noreturn]] void exec_command(const ChildPlan& plan, const char* path);
 
 // Forks the command and stays as its init: forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT,
 // SIGUSR1, SIGUSR2 and SIGWINCH to it, reaps every process of the sandbox, and exits with the
 // command's exit code or 128+signal when the command ends.
-[[noreturn]] void run_as_init(const ChildPlan& plan);
+[[noreturn]] void run_as_init(const ChildPlan& plan, const char* path);
 
 }  // namespace nsbroker::sandbox

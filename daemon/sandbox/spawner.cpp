@@ -38,15 +38,23 @@ void wait_for_outside_stage(ChildPlan& plan) {
   ::close(plan.go_read_fd);
 }
 
-void change_directory(const ChildPlan& plan) {
+// After the mounts exist, a failing step first removes what was created on the host.
+void fail_cleanly_unless(bool ok, const ChildPlan& plan, SandboxRoot& root, Step step) {
+  if (ok) return;
+  int error = errno;
+  root.remove_created();
+  report_failure_and_exit(plan.report_fd, step, error);
+}
+
+void change_directory(const ChildPlan& plan, SandboxRoot& root) {
   if (plan.chdir) {
-    fail_unless(::chdir(plan.chdir) == 0, plan, Step::kChdir);
+    fail_cleanly_unless(::chdir(plan.chdir) == 0, plan, root, Step::kChdir);
     return;
   }
   // As bubblewrap: keep the caller's cwd if it exists in the sandbox, else $HOME, else /.
   if (plan.cwd_path && ::chdir(plan.cwd_path) == 0) return;
   if (plan.home && ::chdir(plan.home) == 0) return;
-  fail_unless(::chdir("/") == 0, plan, Step::kChdir);
+  fail_cleanly_unless(::chdir("/") == 0, plan, root, Step::kChdir);
 }
 
 // Runs in the sandbox process: PID 1 of the new pid namespace, in its new mount namespace.
@@ -67,18 +75,25 @@ void change_directory(const ChildPlan& plan) {
   mask_denied_paths(plan, root);
   enter_sandbox_root(plan);
   if (plan.hostname) {
-    fail_unless(::sethostname(plan.hostname, std::strlen(plan.hostname)) == 0, plan, Step::kHostname);
+    bool named = ::sethostname(plan.hostname, std::strlen(plan.hostname)) == 0;
+    fail_cleanly_unless(named, plan, root, Step::kHostname);
   }
-  if (plan.sandbox_clone_flags & CLONE_NEWNET) fail_unless(bring_up_loopback(), plan, Step::kLoopback);
-  change_directory(plan);
-  fail_unless(::setsid() >= 0, plan, Step::kNewSession);
-  fail_unless(drop_to_caller(plan), plan, Step::kDropPrivileges);
+  if (plan.sandbox_clone_flags & CLONE_NEWNET) {
+    fail_cleanly_unless(bring_up_loopback(), plan, root, Step::kLoopback);
+  }
+  change_directory(plan, root);
+  // Found now, while a failure can still clean up; executed after the privileges are gone.
+  CommandPath command;
+  errno = resolve_command(plan, command);
+  fail_cleanly_unless(errno == 0, plan, root, Step::kExec);
+  fail_cleanly_unless(::setsid() >= 0, plan, root, Step::kNewSession);
+  fail_cleanly_unless(drop_to_caller(plan), plan, root, Step::kDropPrivileges);
   // Changing credentials reset these two; the command's execve makes it dumpable again.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   close_all_but_stdio_on_exec();
-  if (plan.as_pid_1) exec_command(plan);
-  run_as_init(plan);
+  if (plan.as_pid_1) exec_command(plan, command.c_str());
+  run_as_init(plan, command.c_str());
 }
 
 // Runs in the outside stage: root in the initial user namespace, a copy of the daemon.
