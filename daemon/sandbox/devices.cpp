@@ -40,6 +40,7 @@ bool mount_dev(const ChildPlan& plan, SandboxRoot& root, const ChildMount& mount
   bool ok = tmpfs >= 0 && attach(tmpfs, mount_point) == 0;
   ::close(mount_point);
   if (!ok) return false;
+  root.adopt_filesystem(tmpfs);
   // Everything below is created inside the tmpfs we just made, by name relative to its fd:
   // nothing the caller controls is on these paths.
   int dev_fd = tmpfs;

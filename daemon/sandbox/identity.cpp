@@ -45,6 +45,14 @@ bool limit_setup_capabilities() {
   return capset(data) == 0;
 }
 
+bool set_file_permission_override(bool enabled) {
+  __user_cap_data_struct data[2] = {};
+  if (capget(data) < 0) return false;
+  if (enabled) data[CAP_TO_INDEX(CAP_DAC_OVERRIDE)].effective |= CAP_TO_MASK(CAP_DAC_OVERRIDE);
+  else clear_capability(data, CAP_DAC_OVERRIDE);
+  return capset(data) == 0;
+}
+
 bool drop_to_caller(const ChildPlan& plan) {
   // Securebits: no capability regained through uid 0 or setuid fixups, ever, locked.
   constexpr int kLockedBits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |

@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstring>
 
+#include "sandbox/identity.h"
 #include "sandbox/syscalls.h"
 
 namespace nsbroker::sandbox {
@@ -34,6 +35,22 @@ bool SandboxRoot::open() {
 
 int SandboxRoot::open_existing(const char* path, int extra_flags) const {
   return sys::openat2(root_fd_, path, O_PATH | O_CLOEXEC | extra_flags, kInRoot);
+}
+
+void SandboxRoot::adopt_filesystem(int mount_fd) {
+  struct stat st {};
+  if (own_count_ < kMaxOwnFilesystems && ::fstat(mount_fd, &st) == 0) {
+    own_devices_[own_count_++] = st.st_dev;
+  }
+}
+
+bool SandboxRoot::is_own_filesystem(int fd) const {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) return false;
+  for (std::size_t i = 0; i < own_count_; ++i) {
+    if (own_devices_[i] == st.st_dev) return true;
+  }
+  return false;
 }
 
 void SandboxRoot::remember(const char* path, std::size_t length, Leaf leaf) {
@@ -69,8 +86,12 @@ bool SandboxRoot::ensure_entry(char* path, std::size_t length, Leaf leaf, mode_t
     parent_fd = open_existing(path, O_DIRECTORY);
     *slash = '/';
   }
+  // In the sandbox's own tmpfs, --perms may not stop setup itself; elsewhere (host binds) the
+  // caller's permissions decide.
+  bool override = parent_fd >= 0 && is_own_filesystem(parent_fd) && set_file_permission_override(true);
   bool ok = parent_fd >= 0 && (create_leaf(parent_fd, name, leaf, mode) == 0 || errno == EEXIST);
   int saved_errno = errno;
+  if (override) set_file_permission_override(false);
   if (parent_fd >= 0) ::close(parent_fd);
   if (ok && saved_errno != EEXIST) remember(path, length, leaf);
   path[length] = saved;

@@ -33,6 +33,11 @@ class SandboxRoot {
   // Opens an existing path beneath the root as O_PATH. Returns -1 with errno set.
   int open_existing(const char* path, int extra_flags = 0) const;
 
+  // Marks the filesystem of `mount_fd` (a tmpfs this setup made) as the sandbox's own:
+  // entries inside it are created even where its --perms deny the caller.
+  void adopt_filesystem(int mount_fd);
+  bool is_own_filesystem(int fd) const;
+
   // Removes, newest first, what open_mount_point created (after detaching anything mounted
   // on it), so a failed setup leaves nothing behind in the caller's directories.
   void remove_created();
@@ -50,6 +55,9 @@ class SandboxRoot {
   int root_fd_ = -1;
   Created created_[kMaxCreated];
   std::size_t created_count_ = 0;
+  static constexpr std::size_t kMaxOwnFilesystems = 600;
+  dev_t own_devices_[kMaxOwnFilesystems] = {};
+  std::size_t own_count_ = 0;
 };
 
 }  // namespace nsbroker::sandbox

@@ -10,6 +10,7 @@
 
 #include "sandbox/child_text.h"
 #include "sandbox/devices.h"
+#include "sandbox/identity.h"
 #include "sandbox/setup_report.h"
 #include "sandbox/syscalls.h"
 
@@ -87,6 +88,7 @@ void mount_tmpfs(const ChildPlan& plan, SandboxRoot& root, const ChildMount& mou
   int target = mount_point(plan, root, mount, Leaf::kDirectory, index);
   int tmpfs = make_tmpfs(plan, mode_or_default(mount), mount.size_bytes);
   if (tmpfs < 0 || attach(tmpfs, target) < 0) fail(plan, root, Step::kTmpfs, index);
+  root.adopt_filesystem(tmpfs);
   ::close(tmpfs);
   ::close(target);
 }
@@ -121,8 +123,11 @@ void make_symlink(const ChildPlan& plan, SandboxRoot& root, const ChildMount& mo
   parent.prefix(mount.dest, name - mount.dest > 1 ? static_cast<std::size_t>(name - mount.dest - 1) : 1);
   int parent_fd = root.open_mount_point(parent.c_str(), Leaf::kDirectory, kDefaultDirMode);
   if (parent_fd < 0) fail(plan, root, Step::kSymlink, index);
-  if (::symlinkat(mount.source, parent_fd, name) < 0) {
-    int error = errno;
+  bool override = root.is_own_filesystem(parent_fd) && set_file_permission_override(true);
+  int made = ::symlinkat(mount.source, parent_fd, name);
+  int error = errno;
+  if (override) set_file_permission_override(false);
+  if (made < 0) {
     if (!(error == EEXIST && is_same_symlink(parent_fd, name, mount.source))) {
       errno = error;
       fail(plan, root, Step::kSymlink, index);
@@ -216,6 +221,7 @@ void enter_staging_root(const ChildPlan& plan, SandboxRoot& root) {
       !root.open()) {
     report_failure_and_exit(plan.report_fd, Step::kCreateRoot, errno);
   }
+  root.adopt_filesystem(sandbox_root);
   ::close(sandbox_root);
 }
 
