@@ -10,7 +10,8 @@ std::string_view program_help() {
          "The options follow bubblewrap's; see `nsbroker run --help`.\n"
          "\n"
          "Environment:\n"
-         "  NSBROKER_SOCKET   daemon socket (default /run/nsbroker/nsbroker.sock)\n";
+         "  NSBROKER_SOCKET   daemon socket (default /run/nsbroker/nsbroker.sock)\n"
+         "  DBUS_SYSTEM_BUS_ADDRESS  the bus `run --dbus` uses (default: the system bus)\n";
 }
 
 std::string_view run_help() {
@@ -48,6 +49,8 @@ std::string_view run_help() {
          "Client:\n"
          "  --socket PATH           nsbrokerd socket (default $NSBROKER_SOCKET, then\n"
          "                          /run/nsbroker/nsbroker.sock)\n"
+         "  --dbus                  go through D-Bus (org.nsbroker.Broker1 on the system bus,\n"
+         "                          activating nsbrokerd if needed) instead of the socket\n"
          "  --help                  print this help\n"
          "  --version               print the version\n";
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "client/client_error.h"
+#include "client/dbus_helper.h"
 #include "client/help_text.h"
 #include "client/run_options.h"
 #include "client/run_sandboxed.h"
@@ -39,7 +40,9 @@ int run_subcommand(std::span<const std::string_view> words) {
     case ParseKind::kHelp: return print(run_help());
     case ParseKind::kVersion: return print_version();
     case ParseKind::kError: throw ClientError(parsed.error);
-    case ParseKind::kRun: return run_sandboxed(parsed.options);
+    case ParseKind::kRun:
+      if (parsed.options.use_dbus) exec_dbus_helper(words);
+      return run_sandboxed(parsed.options);
   }
   throw ClientError("unhandled parse outcome");
 }
@@ -59,6 +62,10 @@ int dispatch(std::span<const std::string_view> words) {
 int main(int argc, char** argv) {
   std::vector<std::string_view> words(argv + 1, argv + argc);
   try {
+    // Installed as an executable named `bwrap` (the bubblewrap front, DESIGN.md §6), the
+    // words are `nsbroker run`'s.
+    std::string_view name = argc > 0 ? std::string_view(argv[0]) : std::string_view();
+    if (name.substr(name.rfind('/') + 1) == "bwrap") return nsbroker::client::run_subcommand(words);
     return nsbroker::client::dispatch(words);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "nsbroker: %s\n", error.what());

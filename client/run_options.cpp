@@ -16,6 +16,8 @@ using MaybeError = std::optional<std::string>;
 
 // Which pending modifier (--perms, --size) an option consumes.
 constexpr unsigned kTakesNothing = 0;
+// Fds 0-3 of a Spawn record are stdin, stdout, stderr and the cwd; data fds follow.
+constexpr std::uint32_t kFirstDataFdIndex = 4;
 constexpr unsigned kTakesPerms = 1u << 0;
 constexpr unsigned kTakesSize = 1u << 1;
 
@@ -141,6 +143,11 @@ MaybeError set_hostname(Builder& builder, Words operands) {
   return std::nullopt;
 }
 
+MaybeError use_dbus(Builder& builder, Words) {
+  builder.options.use_dbus = true;
+  return std::nullopt;
+}
+
 MaybeError set_socket(Builder& builder, Words operands) {
   builder.options.socket_path = std::string(operands[0]);
   return std::nullopt;
@@ -169,6 +176,30 @@ MaybeError set_variable(Builder& builder, Words operands) {
 MaybeError unset_variable(Builder& builder, Words operands) {
   if (MaybeError error = check_variable_name("--unsetenv", operands[0])) return error;
   remove_variable(builder, operands[0]);
+  return std::nullopt;
+}
+
+// The record index a client fd travels at (4, 5, ...), attaching it once.
+std::uint32_t attach_data_fd(Builder& builder, int fd) {
+  std::vector<int>& fds = builder.options.data_fds;
+  auto found = std::ranges::find(fds, fd);
+  if (found == fds.end()) found = fds.insert(fds.end(), fd);
+  return static_cast<std::uint32_t>(kFirstDataFdIndex + (found - fds.begin()));
+}
+
+std::optional<int> parse_fd(std::string_view word) {
+  int fd = -1;
+  auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), fd);
+  if (error != std::errc() || end != word.data() + word.size() || fd < 0) return std::nullopt;
+  return fd;
+}
+
+// --seccomp FD / --add-seccomp-fd FD: a compiled BPF program the sandbox is held to, on top
+// of the daemon's filters (which it can never replace).
+MaybeError add_seccomp_fd(Builder& builder, Words operands) {
+  std::optional<int> fd = parse_fd(operands[0]);
+  if (!fd) return "seccomp filter fd must be a file descriptor number, not '" + std::string(operands[0]) + "'";
+  builder.spawn().add_seccomp_fds(attach_data_fd(builder, *fd));
   return std::nullopt;
 }
 
@@ -223,6 +254,9 @@ constexpr OptionSpec kOptions[] = {
     {.name = "--die-with-parent", .handle = enable<&wire::Spawn::set_die_with_parent>},
     {.name = "--as-pid-1", .handle = enable<&wire::Spawn::set_as_pid_1>},
     {.name = "--socket", .operands = {"PATH"}, .handle = set_socket},
+    {.name = "--dbus", .handle = use_dbus},
+    {.name = "--seccomp", .operands = {"FD"}, .handle = add_seccomp_fd},
+    {.name = "--add-seccomp-fd", .operands = {"FD"}, .handle = add_seccomp_fd},
 };
 
 const OptionSpec* find_option(std::string_view name) {

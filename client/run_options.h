@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "nsbroker.pb.h"
 
@@ -18,6 +19,12 @@ struct RunOptions {
   wire::Spawn spawn;
   // --socket PATH; empty when not given (see daemon_socket_path()).
   std::string socket_path;
+  // --dbus: go through org.nsbroker.Broker1 on the system bus instead of the socket
+  // (the nsbroker-dbus-run helper does that; see client/dbus/).
+  bool use_dbus = false;
+  // The client's own fds named by options (--seccomp FD, ...), in the order they are attached
+  // after stdin, stdout, stderr and the cwd; the request refers to them as 4, 5, ...
+  std::vector<int> data_fds;
 };
 
 enum class ParseKind {

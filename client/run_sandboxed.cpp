@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <vector>
 
 #include "client/daemon_session.h"
 #include "client/forwarded_signals.h"
@@ -22,7 +23,8 @@ int run_sandboxed(RunOptions& options) {
       daemon_socket_path(options.socket_path, std::getenv("NSBROKER_SOCKET")));
   WorkingDirectory cwd = capture_working_directory();
   options.spawn.set_cwd_path(cwd.path);
-  const int attached_fds[] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, cwd.fd.get()};
+  std::vector<int> attached_fds = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, cwd.fd.get()};
+  attached_fds.insert(attached_fds.end(), options.data_fds.begin(), options.data_fds.end());
   session.send_request(options.spawn, attached_fds);
   return session.wait_for_exit(signals);
 }

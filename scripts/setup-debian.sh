@@ -18,6 +18,9 @@ PACKAGES=(
   bubblewrap iproute2 util-linux procps
   # unit files and the D-Bus front are checked against these
   systemd dbus-daemon
+  # the .deb (CPack runs dpkg-shlibdeps and file) and the unit checks (systemd-analyze verify
+  # looks up the Documentation= man pages with man)
+  dpkg-dev file man-db
 )
 
 say() { printf 'setup-debian: %s\n' "$*"; }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "policy/evaluate.h"
 #include "policy/request_check.h"
 
 namespace nsbroker {
@@ -100,6 +101,24 @@ void Broker::wrap_events(supervise::RunEvents& events, const auth::Caller& calle
   };
 }
 
+std::optional<Failure> Broker::check_limits(const auth::Caller& caller,
+                                           const policy::Decision& decision) {
+  const policy::Limits& limits = decision.limits;
+  if (!services_.spawn_rate->try_spawn(caller.uid, limits.max_spawns_per_minute)) {
+    return fail(wire::ERROR_LIMIT_EXCEEDED,
+                "uid " + std::to_string(caller.uid) + " started more than " +
+                    std::to_string(limits.max_spawns_per_minute) + " sandboxes in a minute (limits." +
+                    "max_spawns_per_minute of profile \"" + decision.profile + "\"); try again shortly");
+  }
+  if (!services_.live->try_acquire(caller.uid, limits.max_live_sandboxes)) {
+    return fail(wire::ERROR_LIMIT_EXCEEDED,
+                "uid " + std::to_string(caller.uid) + " already has " +
+                    std::to_string(services_.live->effective_limit(limits.max_live_sandboxes)) +
+                    " live sandboxes (the per-user limit); wait for one to end");
+  }
+  return std::nullopt;
+}
+
 Result<std::shared_ptr<supervise::SandboxRun>> Broker::spawn(const auth::Caller& caller,
                                                              const wire::Spawn& request,
                                                              const sandbox::RequestFds& fds,
@@ -112,19 +131,31 @@ Result<std::shared_ptr<supervise::SandboxRun>> Broker::spawn(const auth::Caller&
     services_.log->info("uid={} pid={}: refused: {}", caller.uid, caller.pid, failure.message);
     return failure;
   };
-  auto plan = policy::check_request(caller, request, services_.mode);
-  if (!plan) return refuse(plan.failure());
-  record.mode = policy::to_string(plan.value().mode);
-  if (!services_.live->try_acquire(caller.uid)) {
-    return refuse(fail(wire::ERROR_LIMIT_EXCEEDED,
-                       "uid " + std::to_string(caller.uid) + " already has " +
-                           std::to_string(services_.live->max_per_uid()) +
-                           " live sandboxes (the per-user limit); wait for one to end"));
+  for (std::uint32_t index : request.seccomp_fds()) {
+    if (index >= policy::kFirstDataFd + fds.data.size()) {
+      return refuse(fail(wire::ERROR_PROTOCOL, "seccomp_fds names fd " + std::to_string(index) +
+                                                   " but the record carries " +
+                                                   std::to_string(policy::kFirstDataFd + fds.data.size())));
+    }
   }
+  // One snapshot per request: a reload never changes a decision half-way.
+  std::shared_ptr<const policy::CompiledPolicy> current = services_.policy->current();
+  policy::Evaluation evaluation = policy::evaluate(*current, caller, request, services_.mode);
+  if (!evaluation.allowed()) {
+    record.profile = evaluation.denial().profile;
+    record.rules = evaluation.denial().rules;
+    return refuse(evaluation.failure());
+  }
+  policy::Decision& decision = evaluation.decision();
+  record.profile = decision.profile;
+  record.rules = decision.rules;
+  record.mode = policy::to_string(decision.plan.mode);
+  if (auto limited = check_limits(caller, decision)) return refuse(*limited);
   std::string id = new_sandbox_id();
   wrap_events(events, caller, record.caller, id);
-  auto run = supervise::SandboxRun::start(io_, std::move(plan.value()), caller, fds, services_, id,
-                                          std::move(events));
+  supervise::RunLimits run_limits{std::chrono::seconds(decision.limits.wall_time_seconds)};
+  auto run = supervise::SandboxRun::start(io_, std::move(decision.plan), caller, fds, services_, id,
+                                          run_limits, std::move(events));
   if (!run) {
     services_.live->release(caller.uid);
     return refuse(run.failure());

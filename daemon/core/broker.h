@@ -10,6 +10,7 @@
 #include "auth/caller.h"
 #include "core/result.h"
 #include "nsbroker.pb.h"
+#include "policy/evaluate.h"
 #include "sandbox/child_plan.h"
 #include "server/services.h"
 #include "supervise/sandbox_run.h"
@@ -31,6 +32,8 @@ class Broker {
   const server::Services& services() const { return services_; }
 
  private:
+  // Spawn rate, then live sandboxes (which takes a slot): per uid, from the profile.
+  std::optional<Failure> check_limits(const auth::Caller& caller, const policy::Decision& decision);
   void wrap_events(supervise::RunEvents& events, const auth::Caller& caller,
                    const audit::CallerRecord& who, const std::string& id);
 

@@ -149,6 +149,13 @@ Result<Plan> check_request(const auth::Caller& /*caller*/, const wire::Spawn& sp
   if (!spawn.cwd_path().empty() && spawn.cwd_path()[0] == '/') plan.cwd_path = spawn.cwd_path();
   plan.hostname = spawn.hostname();
   plan.as_pid_1 = spawn.as_pid_1();
+  for (std::uint32_t index : spawn.seccomp_fds()) {
+    if (index < kFirstDataFd) {
+      return invalid("seccomp_fds names fd " + std::to_string(index) +
+                     ", which is not a data fd (those start at 4)");
+    }
+    plan.client_filter_fds.push_back(index - kFirstDataFd);
+  }
   return plan;
 }
 

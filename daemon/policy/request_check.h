@@ -1,6 +1,8 @@
-// The decision stage: (Caller, Spawn request, daemon settings) -> Plan | Failure.
-// Pure: no I/O, no clock, no global state. It checks everything that can be checked without
-// touching a path; path permissions are checked later, as the caller, at the point of use.
+// The structural part of the decision stage: is the request well-formed? (Caller, Spawn
+// request, daemon settings) -> Plan | Failure (ERROR_INVALID_ARGUMENT). Pure: no I/O, no
+// clock, no global state. evaluate() (policy/evaluate.h) runs this first, then the caller's
+// policy profile; a Plan made here alone carries no profile (no path rules, no seccomp
+// program), so the daemon uses evaluate().
 #pragma once
 
 #include <optional>
@@ -13,6 +15,9 @@
 #include "policy/plan.h"
 
 namespace nsbroker::policy {
+
+// The record's fds 0-3 are stdin, stdout, stderr and the cwd; data fds follow.
+inline constexpr std::uint32_t kFirstDataFd = 4;
 
 struct RequestLimits {
   std::size_t max_mounts = 512;

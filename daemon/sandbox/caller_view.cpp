@@ -9,6 +9,7 @@
 #include "sandbox/path_rules.h"
 
 #include "sandbox/child_text.h"
+#include "sandbox/masks.h"
 #include "sandbox/setup_report.h"
 #include "sandbox/syscalls.h"
 
@@ -89,6 +90,12 @@ void check_against_profile(ChildPlan& plan, std::size_t i, int fd) {
   // Denied paths inside an allowed tree are masked in the sandbox later.
   for (std::size_t j = 0; j < plan.path_rules.deny.size(); ++j) {
     if (path_contains(opened, plan.path_rules.deny[j])) plan.mask(i, j) = 1;
+  }
+  const char* homes = plan.path_rules.homes_root;
+  bool brings_homes = plan.path_rules.deny_other_users_homes && homes &&
+                      (path_contains(opened, homes) || path_is_under(homes, opened));
+  if (brings_homes && !find_other_users_homes(plan)) {
+    report_failure_and_exit(plan.report_fd, Step::kMaskDeniedPath, errno, index);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "policy/path_rules_view.h"
 #include "sandbox/seccomp.h"
 
 namespace nsbroker::sandbox {
@@ -43,10 +44,14 @@ const char* empty_to_null(const std::string& s) { return s.empty() ? nullptr : s
 }  // namespace
 
 ChildPlan make_child_plan(const policy::Plan& plan, const auth::Caller& caller,
-                          const RequestFds& fds, const SeccompProgram& seccomp, int proc_dir_fd) {
+                          const RequestFds& fds, int proc_dir_fd, int netns_fd) {
   ChildPlan child;
   child.mode = plan.mode;
   child.sandbox_clone_flags = sandbox_clone_flags(plan);
+  if (netns_fd >= 0) {
+    child.netns_fd = netns_fd;
+    child.sandbox_clone_flags &= ~static_cast<std::uint64_t>(CLONE_NEWNET);
+  }
   child.uid = caller.uid;
   child.gid = caller.gid;
   child.groups = caller.groups;
@@ -72,10 +77,18 @@ ChildPlan make_child_plan(const policy::Plan& plan, const auth::Caller& caller,
   child.cwd_path = empty_to_null(plan.cwd_path);
   child.hostname = empty_to_null(plan.hostname);
   child.as_pid_1 = plan.as_pid_1;
-  child.seccomp = seccomp.program();
+  child.seccomp = plan.seccomp->program();
+  child.path_rules = policy::view_of(plan.path_rules);
+  child.client_filters.resize(plan.client_filter_fds.size());
+  for (std::size_t i = 0; i < plan.client_filter_fds.size(); ++i) {
+    child.client_filters[i].fd = fds.data[plan.client_filter_fds[i]];
+  }
   // Sized now: the outside stage may not allocate.
   child.opened_paths.assign(child.mounts.size() * ChildPlan::kOpenedPathBytes, '\0');
   child.masks.assign(child.mounts.size() * child.path_rules.deny.size(), 0);
+  if (child.path_rules.deny_other_users_homes) {
+    child.other_homes.assign(ChildPlan::kMaxOtherHomes * ChildPlan::kHomeNameBytes, '\0');
+  }
   return child;
 }
 

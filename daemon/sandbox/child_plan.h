@@ -40,6 +40,14 @@ struct ChildMount {
 struct RequestFds {
   int stdio[3] = {-1, -1, -1};
   int cwd = -1;
+  std::vector<int> data;  // the record's fds from index 4 on
+};
+
+// A client seccomp program read in the sandbox stage (no allocation: fixed capacity).
+struct ClientFilter {
+  int fd = -1;  // where it is read from
+  std::array<sock_filter, BPF_MAXINSNS> instructions{};
+  sock_fprog program{};
 };
 
 struct ChildPlan {
@@ -53,6 +61,7 @@ struct ChildPlan {
   int caller_pidfd = -1;
   RequestFds fds;
   int proc_dir_fd = -1;  // the daemon's /proc, to write id maps of the sandbox process
+  int netns_fd = -1;     // a ready network namespace from the pool, or -1
   int report_fd = -1;    // write end of the setup report pipe (close-on-exec)
   int go_read_fd = -1;   // the sandbox process waits here until the outside stage is done
   int go_write_fd = -1;
@@ -71,7 +80,8 @@ struct ChildPlan {
   const char* hostname = nullptr;
   bool as_pid_1 = false;
 
-  sock_fprog seccomp{};  // base filter, loaded right before execve
+  sock_fprog seccomp{};  // the profile's filter (base + profile rules), loaded right before execve
+  std::vector<ClientFilter> client_filters;  // stacked after it, in order
 
   std::vector<int> keep_fds;  // sorted; every other fd is closed in the outside stage
 
@@ -81,6 +91,15 @@ struct ChildPlan {
   static constexpr std::size_t kOpenedPathBytes = 4096;
   std::vector<char> opened_paths;  // mounts.size() * kOpenedPathBytes: each source as opened
   std::vector<char> masks;         // mounts.size() * deny.size(): deny[j] lies inside source i
+
+  // Other users' homes found under the homes root (deny_other_users_homes), by name.
+  static constexpr std::size_t kMaxOtherHomes = 512;
+  static constexpr std::size_t kHomeNameBytes = 256;
+  std::vector<char> other_homes;  // kMaxOtherHomes * kHomeNameBytes
+  std::size_t other_home_count = 0;
+  bool other_homes_listed = false;
+  char* other_home(std::size_t i) { return other_homes.data() + i * kHomeNameBytes; }
+  const char* other_home(std::size_t i) const { return other_homes.data() + i * kHomeNameBytes; }
 
   char* opened_path(std::size_t mount) { return opened_paths.data() + mount * kOpenedPathBytes; }
   const char* opened_path(std::size_t mount) const {
@@ -94,10 +113,10 @@ struct ChildPlan {
   }
 };
 
-class SeccompProgram;
-
 // Flattens a validated plan for the children. `plan` must outlive the returned value.
+// `netns_fd`: a pooled network namespace for a plan that unshares the network, or -1.
+// The seccomp program and path rules come from the plan (the caller's profile).
 ChildPlan make_child_plan(const policy::Plan& plan, const auth::Caller& caller,
-                          const RequestFds& fds, const SeccompProgram& seccomp, int proc_dir_fd);
+                          const RequestFds& fds, int proc_dir_fd, int netns_fd = -1);
 
 }  // namespace nsbroker::sandbox

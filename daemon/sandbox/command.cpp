@@ -74,12 +74,44 @@ int resolve_command(const ChildPlan& plan, CommandPath& out) {
   }
 }
 
+bool read_client_filters(ChildPlan& plan) {
+  for (ClientFilter& filter : plan.client_filters) {
+    auto* bytes = reinterpret_cast<char*>(filter.instructions.data());
+    std::size_t capacity = sizeof(filter.instructions);
+    std::size_t length = 0;
+    while (true) {
+      ssize_t n = ::read(filter.fd, bytes + length, capacity - length);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return false;
+      if (n == 0) break;
+      length += static_cast<std::size_t>(n);
+      if (length == capacity) {  // full: anything more is too long
+        char extra;
+        if (::read(filter.fd, &extra, 1) != 0) return errno = E2BIG, false;
+        break;
+      }
+    }
+    if (length == 0 || length % sizeof(sock_filter) != 0) return errno = EINVAL, false;
+    filter.program.len = static_cast<unsigned short>(length / sizeof(sock_filter));
+    filter.program.filter = filter.instructions.data();
+    ::close(filter.fd);
+  }
+  return true;
+}
+
 void exec_command(const ChildPlan& plan, const char* path) {
   // The mask survives execve: the command must start with nothing blocked by us.
   sigset_t signals = forwarded_and_child_signals();
   sigprocmask(SIG_UNBLOCK, &signals, nullptr);
   // Last step before execve, so nothing of the setup runs under the filter's rules.
   if (!load_seccomp(plan.seccomp)) report_failure_and_exit(plan.report_fd, Step::kSeccomp, errno);
+  // Stacked: the kernel runs every filter and the strictest answer wins, so a client program
+  // can only take away.
+  for (const ClientFilter& filter : plan.client_filters) {
+    if (!load_seccomp(filter.program)) {
+      report_failure_and_exit(plan.report_fd, Step::kClientSeccomp, errno);
+    }
+  }
   ::execve(path, plan.argv.data(), plan.envp.data());
   report_failure_and_exit(plan.report_fd, Step::kExec, errno);
 }

@@ -20,6 +20,10 @@ using CommandPath = TextBuffer<PATH_MAX>;
 // with the caller's fs identity: an executable regular file. Returns 0 or an errno value.
 int resolve_command(const ChildPlan& plan, CommandPath& out);
 
+// Reads each client seccomp program from its fd (a whole number of BPF instructions, at
+// most BPF_MAXINSNS). False with errno set (EINVAL for a malformed program).
+bool read_client_filters(ChildPlan& plan);
+
 // Unblocks them again (exec_command does this for the command), loads the seccomp filter and executes the command; on failure reports and exits.
 [[noreturn]] void exec_command(const ChildPlan& plan, const char* path);
 

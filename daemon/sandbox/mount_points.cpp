@@ -88,8 +88,15 @@ bool SandboxRoot::ensure_entry(char* path, std::size_t length, Leaf leaf, mode_t
   }
   // In the sandbox's own tmpfs, --perms may not stop setup itself; elsewhere (host binds) the
   // caller's permissions decide.
-  bool override = parent_fd >= 0 && is_own_filesystem(parent_fd) && set_file_permission_override(true);
-  bool ok = parent_fd >= 0 && (create_leaf(parent_fd, name, leaf, mode) == 0 || errno == EEXIST);
+  bool own = parent_fd >= 0 && is_own_filesystem(parent_fd);
+  bool override = own && set_file_permission_override(true);
+  bool permitted = own || host_creation_allowed_;
+  if (!permitted) {
+    errno = EPERM;
+    refused_host_creation_ = true;
+  }
+  bool ok = parent_fd >= 0 && permitted &&
+            (create_leaf(parent_fd, name, leaf, mode) == 0 || errno == EEXIST);
   int saved_errno = errno;
   if (override) set_file_permission_override(false);
   if (parent_fd >= 0) ::close(parent_fd);

@@ -24,6 +24,11 @@ class SandboxRoot {
 
   // (Re)opens kBuildPath, following any mount stacked on it since.
   bool open();
+  // Whether entries missing on host filesystems may be created (the profile's
+  // mounts.create_missing_mount_points); when not, such a creation fails with EPERM.
+  void allow_host_creation(bool allowed) { host_creation_allowed_ = allowed; }
+  // Whether the last failure of open_mount_point was that refusal.
+  bool refused_host_creation() const { return refused_host_creation_; }
   int fd() const { return root_fd_; }
 
   // Opens `path` (absolute, normalised) beneath the root as O_PATH, creating missing parent
@@ -53,6 +58,8 @@ class SandboxRoot {
   static constexpr std::size_t kMaxCreated = 64;
 
   int root_fd_ = -1;
+  bool host_creation_allowed_ = true;
+  bool refused_host_creation_ = false;
   Created created_[kMaxCreated];
   std::size_t created_count_ = 0;
   static constexpr std::size_t kMaxOwnFilesystems = 600;

@@ -11,6 +11,7 @@
 #include "sandbox/child_text.h"
 #include "sandbox/devices.h"
 #include "sandbox/identity.h"
+#include "sandbox/masks.h"
 #include "sandbox/setup_report.h"
 #include "sandbox/syscalls.h"
 
@@ -73,7 +74,10 @@ int mode_or_default(const ChildMount& mount) {
 int mount_point(const ChildPlan& plan, SandboxRoot& root, const ChildMount& mount, Leaf leaf,
                 int index) {
   int fd = root.open_mount_point(mount.dest, leaf, leaf == Leaf::kDirectory ? 0755 : 0644);
-  if (fd < 0) fail(plan, root, Step::kMountPoint, index);
+  if (fd < 0) {
+    fail(plan, root, root.refused_host_creation() ? Step::kMountPointNotAllowed : Step::kMountPoint,
+         index);
+  }
   return fd;
 }
 
@@ -82,6 +86,12 @@ void mount_bind(const ChildPlan& plan, SandboxRoot& root, const ChildMount& moun
   if (attach(mount.prepared_fd, target) < 0) fail(plan, root, Step::kBindMount, index);
   ::close(target);
   ::close(mount.prepared_fd);
+  // A bind onto the root itself: look through it from now on.
+  if (std::strcmp(mount.dest, "/") == 0 && !root.open()) fail(plan, root, Step::kEnterRoot, index);
+  // Right away, so later operations (an explicit bind of something allowed) land on top.
+  if (!mask_inside_bind(plan, root, static_cast<std::size_t>(index))) {
+    fail(plan, root, Step::kMaskDeniedPath, index);
+  }
 }
 
 void mount_tmpfs(const ChildPlan& plan, SandboxRoot& root, const ChildMount& mount, int index) {
@@ -222,64 +232,8 @@ void enter_staging_root(const ChildPlan& plan, SandboxRoot& root) {
     report_failure_and_exit(plan.report_fd, Step::kCreateRoot, errno);
   }
   root.adopt_filesystem(sandbox_root);
+  root.allow_host_creation(plan.path_rules.create_missing_mount_points);
   ::close(sandbox_root);
-}
-
-namespace {
-
-constexpr const char* kMaskDir = "/mask/dir";
-constexpr const char* kMaskFile = "/mask/file";
-
-// Empty, mode 000 stand-ins in the staging root; bind copies of them cover denied paths.
-bool make_mask_sources() {
-  if (::mkdir("/mask", 0755) < 0 || ::mkdir(kMaskDir, 0) < 0) return false;
-  int fd = ::open(kMaskFile, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
-  if (fd < 0) return false;
-  ::close(fd);
-  return true;
-}
-
-// Where deny[j] (found inside the source of `mount`, opened as `opened`) is in the sandbox.
-void masked_location(const ChildMount& mount, const char* opened, const char* denied,
-                     TextBuffer<4096>& out) {
-  const char* suffix = denied + (std::strcmp(opened, "/") == 0 ? 0 : std::strlen(opened));
-  if (std::strcmp(mount.dest, "/") != 0) out.text(mount.dest);
-  out.text(suffix);
-}
-
-bool cover(int target_fd) {
-  struct stat st {};
-  if (::fstat(target_fd, &st) < 0) return false;
-  int copy = sys::open_tree(AT_FDCWD, S_ISDIR(st.st_mode) ? kMaskDir : kMaskFile,
-                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  bool ok = copy >= 0 &&
-            sys::mount_setattr(copy, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                                            MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC) == 0 &&
-            attach(copy, target_fd) == 0;
-  if (copy >= 0) ::close(copy);
-  return ok;
-}
-
-}  // namespace
-
-void mask_denied_paths(const ChildPlan& plan, SandboxRoot& root) {
-  bool sources_ready = false;
-  for (std::size_t i = 0; i < plan.mounts.size(); ++i) {
-    for (std::size_t j = 0; j < plan.path_rules.deny.size(); ++j) {
-      if (!plan.mask(i, j)) continue;
-      TextBuffer<4096> inside;
-      masked_location(plan.mounts[i], plan.opened_path(i), plan.path_rules.deny[j], inside);
-      int target = root.open_existing(inside.c_str());
-      if (target < 0) continue;  // not there (or hidden by a later mount): nothing to cover
-      if (!sources_ready && !(sources_ready = make_mask_sources())) {
-        report_failure_and_exit(plan.report_fd, Step::kMaskDeniedPath, errno, static_cast<int>(i));
-      }
-      if (!cover(target)) {
-        report_failure_and_exit(plan.report_fd, Step::kMaskDeniedPath, errno, static_cast<int>(i));
-      }
-      ::close(target);
-    }
-  }
 }
 
 void enter_sandbox_root(const ChildPlan& plan) {

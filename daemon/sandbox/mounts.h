@@ -19,10 +19,6 @@ void prepare_fresh_instances(ChildPlan& plan);
 // the sandbox's root tmpfs at SandboxRoot::kBuildPath and opens it as `root`.
 void enter_staging_root(const ChildPlan& plan, SandboxRoot& root);
 
-// Covers each path the profile denies that came in inside a larger bind (the daemon's socket
-// inside --ro-bind / /, say) with an empty, read-only file or directory.
-void mask_denied_paths(const ChildPlan& plan, SandboxRoot& root);
-
 // Pivots into the finished sandbox root (whatever is mounted on top of it) and detaches the
 // staging root.
 void enter_sandbox_root(const ChildPlan& plan);

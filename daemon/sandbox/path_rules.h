@@ -20,6 +20,9 @@ struct ChildPathRules {
   std::vector<const char*> devices;     // prefixes allowed for --dev-bind
   const char* homes_root = nullptr;     // with deny_other_users_homes, e.g. "/home"
   bool deny_other_users_homes = false;
+  // Whether missing mount points may be created on host filesystems (inside writable binds).
+  // Inside the sandbox's own tmpfs instances they always may.
+  bool create_missing_mount_points = true;
 };
 
 enum class PathVerdict : int {

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "wire/unique_fd.h"
 
@@ -80,9 +82,75 @@ Result<std::vector<sock_filter>> export_filter(scmp_filter_ctx ctx) {
   return filter;
 }
 
+scmp_compare to_libseccomp(SyscallRule::Op op) {
+  switch (op) {
+    case SyscallRule::Op::kEq: return SCMP_CMP_EQ;
+    case SyscallRule::Op::kNe: return SCMP_CMP_NE;
+    case SyscallRule::Op::kLt: return SCMP_CMP_LT;
+    case SyscallRule::Op::kLe: return SCMP_CMP_LE;
+    case SyscallRule::Op::kGt: return SCMP_CMP_GT;
+    case SyscallRule::Op::kGe: return SCMP_CMP_GE;
+    case SyscallRule::Op::kMaskedEq: return SCMP_CMP_MASKED_EQ;
+  }
+  return _SCMP_CMP_MIN;
+}
+
+scmp_arg_cmp to_libseccomp(const SyscallRule::Condition& condition) {
+  scmp_arg_cmp cmp{};
+  cmp.arg = condition.index;
+  cmp.op = to_libseccomp(condition.op);
+  cmp.datum_a = condition.value;
+  if (condition.op == SyscallRule::Op::kMaskedEq) {
+    cmp.datum_a = condition.mask;
+    cmp.datum_b = condition.value;
+  } else if (condition.op == SyscallRule::Op::kEq && condition.value <= 0xFFFFFFFFu) {
+    // Why: int arguments are read by the kernel from the low 32 bits only; a 64-bit EQ
+    // would let a caller dodge the rule by setting the upper half.
+    cmp.op = SCMP_CMP_MASKED_EQ;
+    cmp.datum_a = 0xFFFFFFFFu;
+    cmp.datum_b = condition.value;
+  }
+  return cmp;
+}
+
+std::optional<Failure> add_profile_rule(scmp_filter_ctx ctx, const SyscallRule& rule,
+                                        std::size_t position) {
+  std::string what = "profile rule " + std::to_string(position + 1) + " (" + rule.syscall + ")";
+  int number = seccomp_syscall_resolve_name(rule.syscall.c_str());
+  if (number == __NR_SCMP_ERROR) return seccomp_failure(what + ": unknown syscall", EINVAL);
+  if (rule.conditions.size() > 6) return seccomp_failure(what + ": more than 6 conditions", EINVAL);
+  std::vector<scmp_arg_cmp> conditions;
+  unsigned seen = 0;
+  for (const SyscallRule::Condition& condition : rule.conditions) {
+    if (condition.index > 5) return seccomp_failure(what + ": argument index above 5", EINVAL);
+    if (seen & (1u << condition.index)) {
+      return seccomp_failure(what + ": argument " + std::to_string(condition.index) + " twice", EINVAL);
+    }
+    seen |= 1u << condition.index;
+    conditions.push_back(to_libseccomp(condition));
+  }
+  uint32_t action = rule.action == SyscallRule::Action::kKillProcess
+                        ? SCMP_ACT_KILL_PROCESS
+                        : SCMP_ACT_ERRNO(static_cast<uint32_t>(rule.error));
+  if (rule.action == SyscallRule::Action::kErrno && (rule.error <= 0 || rule.error > 4095)) {
+    return seccomp_failure(what + ": errno out of range", EINVAL);
+  }
+  int rc = seccomp_rule_add_array(ctx, action, number, static_cast<unsigned>(conditions.size()),
+                                  conditions.empty() ? nullptr : conditions.data());
+  if (rc == -EEXIST) {
+    return seccomp_failure(what + ": conflicts with an earlier rule for the same syscall (on "
+                           "32-bit x86, socket calls share socketcall, so their rules must "
+                           "use one action)", -rc);
+  }
+  if (rc < 0) return seccomp_failure(what, rc);
+  return std::nullopt;
+}
+
 }  // namespace
 
-Result<SeccompProgram> SeccompProgram::compile_base() {
+Result<SeccompProgram> SeccompProgram::compile_base() { return compile({}); }
+
+Result<SeccompProgram> SeccompProgram::compile(const std::vector<SyscallRule>& rules) {
   Context ctx(seccomp_init(SCMP_ACT_ALLOW), &seccomp_release);
   if (!ctx) return seccomp_failure("seccomp_init", ENOMEM);
 #if defined(__x86_64__)
@@ -93,6 +161,8 @@ Result<SeccompProgram> SeccompProgram::compile_base() {
     }
   }
 #endif
+  // The base rules go in first: libseccomp keeps the first of two rules it cannot tell
+  // apart, so nothing added later can change what the base filter does.
   for (const Rule& rule : base_rules()) {
     int number = seccomp_syscall_resolve_name(rule.syscall);
     if (number == __NR_SCMP_ERROR) return seccomp_failure(std::string("unknown syscall ") + rule.syscall, EINVAL);
@@ -101,9 +171,25 @@ Result<SeccompProgram> SeccompProgram::compile_base() {
                  : seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(rule.error), number, 0);
     if (rc < 0) return seccomp_failure(std::string("rule for ") + rule.syscall, rc);
   }
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (auto failure = add_profile_rule(ctx.get(), rules[i], i)) return *failure;
+  }
   auto filter = export_filter(ctx.get());
   if (!filter) return filter.failure();
+  if (filter.value().size() > BPF_MAXINSNS) {
+    return fail(wire::ERROR_INTERNAL, "seccomp: the filter has " +
+                                          std::to_string(filter.value().size()) +
+                                          " instructions, more than the kernel's " +
+                                          std::to_string(BPF_MAXINSNS) + ": use fewer rules");
+  }
   return SeccompProgram(std::move(filter.value()));
+}
+
+std::optional<int> SeccompProgram::base_unconditional_errno(std::string_view syscall) {
+  for (const Rule& rule : base_rules()) {
+    if (!rule.has_condition && syscall == rule.syscall) return rule.error;
+  }
+  return std::nullopt;
 }
 
 bool load_seccomp(const sock_fprog& program) {

@@ -37,6 +37,7 @@ const char* step_name(Step step) {
     case Step::kPrepareDevpts: return "creating a devpts instance";
     case Step::kEnterRoot: return "entering the sandbox root";
     case Step::kMountPoint: return "mount point";
+    case Step::kMountPointNotAllowed: return "mount point";
     case Step::kBindMount: return "bind mount on";
     case Step::kTmpfs: return "tmpfs on";
     case Step::kProc: return "proc on";
@@ -51,6 +52,7 @@ const char* step_name(Step step) {
     case Step::kNewSession: return "setsid";
     case Step::kDropPrivileges: return "dropping privileges";
     case Step::kSeccomp: return "loading the seccomp filter";
+    case Step::kClientSeccomp: return "reading the client's seccomp program";
     case Step::kForkCommand: return "starting the command";
     case Step::kExec: return "execvp";
   }
@@ -75,6 +77,7 @@ std::string subject_of(const SetupReport& report, const ChildPlan& plan) {
       }
       return {};
     case Step::kMountPoint:
+    case Step::kMountPointNotAllowed:
     case Step::kBindMount:
     case Step::kTmpfs:
     case Step::kProc:
@@ -166,6 +169,10 @@ std::string describe_failure(const SetupReport& report, const ChildPlan& plan) {
   std::string text = step_name(report.step);
   std::string subject = subject_of(report, plan);
   if (!subject.empty()) text += " " + subject;
+  if (report.step == Step::kMountPointNotAllowed) {
+    return text + ": missing, and the policy does not allow creating mount points on the host "
+                  "(mounts.create_missing_mount_points)";
+  }
   if (report.step == Step::kBindSourcePolicy) {
     std::string opened(report.opened_as, strnlen(report.opened_as, sizeof(report.opened_as)));
     if (opened != subject) text += " (opened as " + opened + ")";

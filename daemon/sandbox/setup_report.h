@@ -30,6 +30,7 @@ enum class Step : std::uint32_t {
   kPrepareDevpts,
   kEnterRoot,
   kMountPoint,
+  kMountPointNotAllowed,
   kBindMount,
   kTmpfs,
   kProc,
@@ -45,6 +46,7 @@ enum class Step : std::uint32_t {
   kNewSession,
   kDropPrivileges,
   kSeccomp,
+  kClientSeccomp,
   kForkCommand,
   kExec,
 };

@@ -72,7 +72,6 @@ void change_directory(const ChildPlan& plan, SandboxRoot& root) {
   SandboxRoot root;
   enter_staging_root(plan, root);
   apply_mount_operations(plan, root);
-  mask_denied_paths(plan, root);
   enter_sandbox_root(plan);
   if (plan.hostname) {
     bool named = ::sethostname(plan.hostname, std::strlen(plan.hostname)) == 0;
@@ -82,6 +81,7 @@ void change_directory(const ChildPlan& plan, SandboxRoot& root) {
     fail_cleanly_unless(bring_up_loopback(), plan, root, Step::kLoopback);
   }
   change_directory(plan, root);
+  fail_cleanly_unless(read_client_filters(plan), plan, root, Step::kClientSeccomp);
   // Found now, while a failure can still clean up; executed after the privileges are gone.
   CommandPath command;
   errno = resolve_command(plan, command);
@@ -101,6 +101,12 @@ void change_directory(const ChildPlan& plan, SandboxRoot& root) {
   close_unneeded_fds(plan);
   fail_unless(install_caller_stdio(plan), plan, Step::kStdio);
   fail_unless(join_caller_namespaces(plan), plan, Step::kJoinCallerNamespaces);
+  // A pooled network namespace replaces the caller's; the sandbox is cloned into it.
+  if (plan.netns_fd >= 0) {
+    fail_unless(::setns(plan.netns_fd, CLONE_NEWNET) == 0, plan, Step::kJoinCallerNamespaces);
+    ::close(plan.netns_fd);
+    plan.netns_fd = -1;  // its number may be reused before the sandbox process is cloned
+  }
   fail_unless(become_caller_for_files(plan), plan, Step::kBecomeCaller);
   open_bind_sources(plan);
   open_devices(plan);
@@ -124,9 +130,11 @@ bool make_pipe(int (&fds)[2]) { return ::pipe2(fds, O_CLOEXEC) == 0; }
 void collect_kept_fds(ChildPlan& plan) {
   plan.keep_fds = {plan.caller_pidfd, plan.fds.stdio[0], plan.fds.stdio[1], plan.fds.stdio[2],
                    plan.fds.cwd,      plan.proc_dir_fd,  plan.report_fd,    plan.go_read_fd,
-                   plan.go_write_fd};
+                   plan.go_write_fd,  plan.netns_fd};
+  for (const ClientFilter& filter : plan.client_filters) plan.keep_fds.push_back(filter.fd);
   std::sort(plan.keep_fds.begin(), plan.keep_fds.end());
   plan.keep_fds.erase(std::unique(plan.keep_fds.begin(), plan.keep_fds.end()), plan.keep_fds.end());
+  if (!plan.keep_fds.empty() && plan.keep_fds.front() < 0) plan.keep_fds.erase(plan.keep_fds.begin());
 }
 
 }  // namespace

@@ -18,12 +18,15 @@ bool is_forwardable(int sig) {
   }
 }
 
-constexpr int kSpawnFdCount = 4;  // stdin, stdout, stderr, cwd
+constexpr std::size_t kSpawnFdCount = 4;  // stdin, stdout, stderr, cwd
 
 }  // namespace
 
 Connection::Connection(boost::asio::io_context& io, int socket_fd, Broker& broker)
-    : socket_(io, socket_fd), broker_(broker), services_(broker.services()) {}
+    : socket_(io, socket_fd),
+      broker_(broker),
+      services_(broker.services()),
+      activity_(services_.activity) {}
 
 void Connection::start() {
   auto caller = auth::identify_peer(socket_.native_handle());
@@ -103,14 +106,15 @@ void Connection::handle_hello(const wire::Hello& hello) {
 }
 
 void Connection::handle_spawn(const wire::Spawn& spawn, wire::Record& record) {
-  if (record.fds.size() != kSpawnFdCount) {
-    return refuse(wire::ERROR_PROTOCOL, "Spawn must carry exactly 4 file descriptors (stdin, "
+  if (record.fds.size() < kSpawnFdCount) {
+    return refuse(wire::ERROR_PROTOCOL, "Spawn must carry at least 4 file descriptors (stdin, "
                                         "stdout, stderr, cwd), got " +
                                             std::to_string(record.fds.size()));
   }
   sandbox::RequestFds fds;
   for (int i = 0; i < 3; ++i) fds.stdio[i] = record.fds[static_cast<std::size_t>(i)].get();
   fds.cwd = record.fds[3].get();
+  for (std::size_t i = kSpawnFdCount; i < record.fds.size(); ++i) fds.data.push_back(record.fds[i].get());
   supervise::RunEvents events;
   auto self = shared_from_this();
   events.started = [self](pid_t pid, int pidfd) { self->on_started(pid, pidfd); };

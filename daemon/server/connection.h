@@ -12,6 +12,7 @@
 #include "core/broker.h"
 #include "nsbroker.pb.h"
 #include "server/services.h"
+#include "service/activity.h"
 #include "supervise/sandbox_run.h"
 #include "wire/record_io.h"
 
@@ -46,6 +47,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   auth::Caller caller_;
   State state_ = State::kAwaitHello;
   std::shared_ptr<supervise::SandboxRun> run_;
+  service::ActivityHold activity_;  // from accept until the connection and its sandbox are gone
 };
 
 }  // namespace nsbroker::server

@@ -2,9 +2,9 @@
 
 namespace nsbroker::supervise {
 
-bool LiveSandboxes::try_acquire(uid_t uid) {
+bool LiveSandboxes::try_acquire(uid_t uid, std::size_t limit) {
   std::size_t& count = live_[uid];
-  if (count >= max_per_uid_) return false;
+  if (count >= effective_limit(limit)) return false;
   ++count;
   return true;
 }

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sandbox/netns_pool.h"
 #include "sandbox/spawner.h"
 #include "sandbox/syscalls.h"
 
@@ -16,10 +17,12 @@ bool is_permission_error(int error) { return error == EACCES || error == EPERM; 
 
 Failure to_failure(const sandbox::SetupReport& report, const sandbox::ChildPlan& plan) {
   // A refusal that comes from the caller's own permissions is a denial, not a breakdown.
-  bool caller_refused = is_permission_error(report.error) &&
+  bool caller_refused = report.step == sandbox::Step::kBindSourcePolicy ||
+                        report.step == sandbox::Step::kMountPointNotAllowed ||
+                        (is_permission_error(report.error) &&
                         (report.step == sandbox::Step::kBindSource ||
                          report.step == sandbox::Step::kMountPoint ||
-                         report.step == sandbox::Step::kDevice);
+                         report.step == sandbox::Step::kDevice));
   return fail(caller_refused ? wire::ERROR_DENIED : wire::ERROR_SETUP_FAILED,
               sandbox::describe_failure(report, plan));
 }
@@ -35,18 +38,22 @@ SandboxRun::SandboxRun(boost::asio::io_context& io, policy::Plan plan,
       events_(std::move(events)),
       outside_pidfd_(io),
       report_(io),
-      started_at_(std::chrono::steady_clock::now()) {}
+      started_at_(std::chrono::steady_clock::now()),
+      wall_clock_(io) {}
 
 Result<std::shared_ptr<SandboxRun>> SandboxRun::start(boost::asio::io_context& io,
                                                       policy::Plan plan,
                                                       const auth::Caller& caller,
                                                       const sandbox::RequestFds& fds,
                                                       const server::Services& services,
-                                                      std::string id, RunEvents events) {
+                                                      std::string id, RunLimits limits,
+                                                      RunEvents events) {
   std::shared_ptr<SandboxRun> run(
       new SandboxRun(io, std::move(plan), services, std::move(id), std::move(events)));
-  run->child_ = sandbox::make_child_plan(run->plan_, caller, fds, *services.seccomp,
-                                         services.proc_dir_fd);
+  run->limits_ = limits;
+  UniqueFd netns;
+  if (run->plan_.unshare_net && services.netns_pool) netns = services.netns_pool->take();
+  run->child_ = sandbox::make_child_plan(run->plan_, caller, fds, services.proc_dir_fd, netns.get());
   auto handles = sandbox::start_sandbox(run->child_);
   if (!handles) return handles.failure();
   run->outside_pid_ = handles.value().outside_pid;
@@ -103,6 +110,7 @@ void SandboxRun::setup_ended() {
   if (executed) {
     command_started_ = true;
     started_at_ = std::chrono::steady_clock::now();
+    start_wall_clock();
     if (events_.started) events_.started(sandbox_pid_, sandbox_pidfd_->native_handle());
   } else if (sandbox_pidfd_) {
     sys::pidfd_send_signal(sandbox_pidfd_->native_handle(), SIGKILL);
@@ -162,10 +170,19 @@ void SandboxRun::kill(wire::ExitReason reason) {
   send_signal(SIGKILL);
 }
 
+void SandboxRun::start_wall_clock() {
+  if (limits_.wall_time.count() == 0) return;
+  wall_clock_.expires_after(limits_.wall_time);
+  wall_clock_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec && !self->sandbox_reaped_) self->kill(wire::EXIT_REASON_KILLED_BY_LIMIT);
+  });
+}
+
 void SandboxRun::finish_if_done() {
   bool sandbox_done = sandbox_pid_ < 0 || sandbox_reaped_;
   if (finished_ || !setup_done_ || !outside_reaped_ || !sandbox_done) return;
   finished_ = true;
+  wall_clock_.cancel();
   std::optional<Failure> failure;
   if (failure_) {
     failure = to_failure(*failure_, child_);

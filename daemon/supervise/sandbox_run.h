@@ -11,6 +11,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -34,6 +35,10 @@ struct ExitStatus {
   std::chrono::milliseconds duration{0};
 };
 
+struct RunLimits {
+  std::chrono::seconds wall_time{0};  // 0: none; else the sandbox is killed after this long
+};
+
 struct RunEvents {
   std::function<void(pid_t pid, int pidfd)> started;
   // Exactly one of failure / status is set.
@@ -46,7 +51,8 @@ class SandboxRun : public std::enable_shared_from_this<SandboxRun> {
                                                    const auth::Caller& caller,
                                                    const sandbox::RequestFds& fds,
                                                    const server::Services& services,
-                                                   std::string id, RunEvents events);
+                                                   std::string id, RunLimits limits,
+                                                   RunEvents events);
 
   // Forwards an (allowlisted) signal to the sandbox's init; one that arrives while the
   // sandbox is still being set up is delivered as soon as its process exists.
@@ -67,6 +73,7 @@ class SandboxRun : public std::enable_shared_from_this<SandboxRun> {
   void watch_sandbox();
   void reap_sandbox();
   void finish_if_done();
+  void start_wall_clock();
 
   boost::asio::io_context& io_;
   policy::Plan plan_;  // the ChildPlan points into it
@@ -91,6 +98,8 @@ class SandboxRun : public std::enable_shared_from_this<SandboxRun> {
   int pending_signal_ = 0;
   ExitStatus status_;
   std::chrono::steady_clock::time_point started_at_;
+  RunLimits limits_;
+  boost::asio::steady_timer wall_clock_;
 };
 
 }  // namespace nsbroker::supervise

@@ -426,15 +426,37 @@ bool socket_accepts(const std::string& path) {
   return ok;
 }
 
+const char* const DaemonSpec::kOpenPolicy = R"(
+default_profile: "open"
+profile {
+  name: "open"
+  namespaces { net: ALLOWED ipc: ALLOWED uts: ALLOWED cgroup: ALLOWED allow_user_namespace: true }
+  mounts {
+    read_write: "/"
+    devices: "/dev"
+    allow_proc: true
+    allow_dev: true
+    allow_tmpfs: true
+    create_missing_mount_points: true
+  }
+  limits { max_live_sandboxes: 1000 max_spawns_per_minute: 100000 }
+}
+)";
+
 DaemonProcess::DaemonProcess(const DaemonSpec& spec) : dir_("nsb-it-daemon-", 0755) {
   socket_path_ = dir_ / "nsbrokerd.sock";
   log_path_ = dir_ / "nsbrokerd.log";
+  policy_path_ = dir_ / "policy.pbtxt";
+  // Root's, 0644, in a root-owned 0755 directory: what nsbrokerd demands of a policy file.
+  write_file(policy_path_, spec.policy_text);
+  ::chmod(policy_path_.c_str(), 0644);
   std::vector<std::string> argv;
   if (spec.deny_userns_errno) {
     argv = {binaries().deny_userns, "--errno", *spec.deny_userns_errno, "--"};
   }
   argv.insert(argv.end(), {binaries().daemon, "--socket", socket_path_, "--mode", spec.mode,
                            "--log-level", "debug"});
+  argv.insert(argv.end(), {"--policy", policy_path_});
   argv.insert(argv.end(), spec.extra_args.begin(), spec.extra_args.end());
   ExecArrays exec_argv(argv);
   ExecArrays exec_env({"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"});

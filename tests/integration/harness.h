@@ -179,6 +179,11 @@ struct DaemonSpec {
   std::string mode = "auto";
   std::optional<std::string> deny_userns_errno;
   std::vector<std::string> extra_args;  // appended to nsbrokerd's command line
+  // The policy the daemon runs with. By default an open one (everything the caller itself
+  // may do), so the tests of the sandbox engine see the caller's own permissions at work;
+  // policy tests pass the text they need.
+  std::string policy_text = kOpenPolicy;
+  static const char* const kOpenPolicy;
   static DaemonSpec for_config(DaemonConfig config);
 };
 
@@ -197,6 +202,7 @@ class DaemonProcess {
   pid_t pid() const { return pid_; }
   const std::string& socket_path() const { return socket_path_; }
   std::string log() const;
+  const std::string& policy_path() const { return policy_path_; }
   // "userns" or "privileged", from the "listening on PATH (MODE mode)" line.
   std::string listening_mode() const;
   // SIGTERM, then SIGKILL after `grace`; both by pid. Returns true when SIGTERM sufficed.
@@ -209,6 +215,7 @@ class DaemonProcess {
   TempDir dir_;
   std::string socket_path_;
   std::string log_path_;
+  std::string policy_path_;
   pid_t pid_ = -1;
   bool ready_ = false;
   std::string error_;

@@ -6,7 +6,10 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,6 +112,44 @@ std::string probe_userns() {
   return "userns=" + (err == 0 ? std::string("ok") : errno_name(err)) + "\n";
 }
 
+// "name=ok" or "name=ERRNO" for a raw syscall.
+std::string outcome(const char* name, long result) {
+  return std::string(name) + "=" + (result >= 0 ? std::string("ok") : errno_name(errno)) + "\n";
+}
+
+// What the base seccomp filter (and a profile's rules) refuse; each attempt is harmless.
+std::string probe_syscalls() {
+  std::string out;
+  out += outcome("keyctl", ::syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0));
+  out += outcome("bpf", ::syscall(SYS_bpf, 0, nullptr, 0));
+  out += outcome("ptrace", ::syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, 0, 0));
+  out += outcome("io_uring_setup", ::syscall(SYS_io_uring_setup, 1, nullptr));
+  out += outcome("perf_event_open", ::syscall(SYS_perf_event_open, nullptr, 0, -1, -1, 0));
+  // unshare in a child: a failure must not be the multithreaded-process EINVAL.
+  pid_t pid = ::fork();
+  if (pid == 0) ::_exit(::unshare(CLONE_NEWUSER) == 0 ? 0 : (errno & 0xff));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  int err = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+  out += "unshare_user=" + (err == 0 ? std::string("ok") : errno_name(err)) + "\n";
+  // TIOCSTI on a pseudo-terminal of the sandbox's own devpts (needs --dev).
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0) {
+    out += "tiocsti=no-pty:" + errno_name(errno) + "\n";
+  } else {
+    char c = 'x';
+    out += outcome("tiocsti", ::ioctl(master, TIOCSTI, &c));
+    ::close(master);
+  }
+  int inet = ::socket(AF_INET, SOCK_DGRAM, 0);
+  out += outcome("socket_inet", inet);
+  if (inet >= 0) ::close(inet);
+  int local = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  out += outcome("socket_unix", local);
+  if (local >= 0) ::close(local);
+  return out;
+}
+
 }  // namespace
 
 int run_helper(int argc, char** argv) {
@@ -117,6 +158,7 @@ int run_helper(int argc, char** argv) {
   if (probe == "lo") out = probe_lo();
   else if (probe == "fds") out = probe_fds();
   else if (probe == "userns") out = probe_userns();
+  else if (probe == "syscalls") out = probe_syscalls();
   else out = "unknown probe '" + std::string(probe) + "'\n";
   std::string_view rest = out;
   while (!rest.empty()) {

@@ -1,0 +1,39 @@
+// Identity on the bus: who sent a method call, as the bus daemon knows it from the kernel
+// (org.freedesktop.DBus.GetConnectionCredentials of the sender), never from the payload and
+// never from a /proc lookup by pid (DESIGN.md §2).
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sdbus-c++/Types.h>
+
+#include "auth/caller.h"
+#include "core/result.h"
+#include "wire/unique_fd.h"
+
+namespace nsbroker::dbus {
+
+// The fields of GetConnectionCredentials nsbroker uses.
+struct BusCredentials {
+  uid_t uid = 0;
+  std::vector<gid_t> groups;  // UnixGroupIDs: the primary group and the supplementary ones
+  pid_t pid = 0;              // ProcessID, in the bus daemon's (= our) pid namespace
+  UniqueFd pidfd;             // ProcessFD, when the bus provides it (dbus-daemon >= 1.15.8)
+};
+
+// Parses the a{sv} answer. UnixUserID, UnixGroupIDs and ProcessID are required; a bus that
+// does not give them cannot be used to identify callers.
+Result<BusCredentials> parse_credentials(const std::map<std::string, sdbus::Variant>& answer);
+
+// The Caller the core needs, with a pidfd of the calling process: ProcessFD when the bus gave
+// one, else pidfd_open(ProcessID). Either way the pidfd's process is then checked to still be
+// a process of that uid, so a recycled pid cannot lend the request another identity. The
+// primary gid is the process's effective gid, and it must be one of the bus's UnixGroupIDs.
+Result<auth::Caller> make_caller(BusCredentials credentials);
+
+}  // namespace nsbroker::dbus
