@@ -88,7 +88,7 @@ void DaemonSession::send_request(const wire::Spawn& spawn, std::span<const int> 
   send(request, fds);
 }
 
-int DaemonSession::wait_for_exit(ForwardedSignals& signals) {
+int DaemonSession::wait_for_exit(ForwardedSignals& signals, SandboxObserver* observer) {
   Conversation conversation;
   for (;;) {
     wait_for_activity(signals.fd());
@@ -101,8 +101,14 @@ int DaemonSession::wait_for_exit(ForwardedSignals& signals) {
       sandbox_pidfd_ = std::move(received.record.fds.front());
     }
     Reaction reaction = conversation.on_message(message);
-    if (reaction.kind == Reaction::Kind::kExit) return reaction.exit_status;
     if (reaction.kind == Reaction::Kind::kFail) throw ClientError(reaction.error);
+    if (observer != nullptr && message.has_started()) {
+      observer->started(sandbox_pidfd_ ? sandbox_pidfd_.get() : -1, message.started().pid());
+    }
+    if (reaction.kind == Reaction::Kind::kExit) {
+      if (observer != nullptr) observer->exited(reaction.exit_status);
+      return reaction.exit_status;
+    }
   }
 }
 

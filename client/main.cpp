@@ -62,10 +62,6 @@ int dispatch(std::span<const std::string_view> words) {
 int main(int argc, char** argv) {
   std::vector<std::string_view> words(argv + 1, argv + argc);
   try {
-    // Installed as an executable named `bwrap` (the bubblewrap front, DESIGN.md §6), the
-    // words are `nsbroker run`'s.
-    std::string_view name = argc > 0 ? std::string_view(argv[0]) : std::string_view();
-    if (name.substr(name.rfind('/') + 1) == "bwrap") return nsbroker::client::run_subcommand(words);
     return nsbroker::client::dispatch(words);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "nsbroker: %s\n", error.what());

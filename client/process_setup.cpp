@@ -29,6 +29,12 @@ void open_dev_null_at(int fd) {
 
 }  // namespace
 
+std::vector<std::string_view> inherited_environment() {
+  std::vector<std::string_view> entries;
+  for (char** entry = environ; entry && *entry; ++entry) entries.emplace_back(*entry);
+  return entries;
+}
+
 void ignore_sigpipe() { ::signal(SIGPIPE, SIG_IGN); }
 
 void ensure_standard_fds_open() {

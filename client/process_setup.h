@@ -1,7 +1,13 @@
 // Preparing the client process itself before it talks to the daemon.
 #pragma once
 
+#include <string_view>
+#include <vector>
+
 namespace nsbroker::client {
+
+// This process's environment ("NAME=value" entries of environ), for the parser.
+std::vector<std::string_view> inherited_environment();
 
 // A closed pipe shows up as EPIPE from send, never as a fatal signal.
 void ignore_sigpipe();

@@ -18,7 +18,7 @@ inline constexpr const char* kObjectPath = "/org/nsbroker/Broker1";
 inline constexpr const char* kInterface = "org.nsbroker.Broker1";
 
 using Bytes = std::vector<std::uint8_t>;
-using MountTuple = sdbus::Struct<std::string, Bytes, Bytes, std::int32_t, std::uint64_t>;
+using MountTuple = sdbus::Struct<std::string, Bytes, Bytes, std::map<std::string, sdbus::Variant>>;
 
 // Spawn's arguments except the fds: (aay argv, aay env, ay cwd, a{sv} options).
 struct SpawnCall {
@@ -26,6 +26,9 @@ struct SpawnCall {
   std::vector<Bytes> env;
   Bytes cwd;
   std::map<std::string, sdbus::Variant> options;
+  // Empty, or the request holds something Spawn cannot carry (a newer field of wire::Spawn):
+  // then the call must not be made — the daemon would never see that part of the request.
+  std::string unsupported;
 };
 
 // The request the shared parser built, in Spawn's terms. Only options that differ from the

@@ -26,6 +26,7 @@
 #include "client/help_text.h"
 #include "client/process_setup.h"
 #include "client/run_options.h"
+#include "client/served_fds.h"
 #include "client/version.h"
 #include "client/working_directory.h"
 
@@ -69,11 +70,25 @@ class DbusRun {
     ignore_sigpipe();
     if (options_.spawn.die_with_parent()) die_with_parent();
     ensure_standard_fds_open();
+    check_named_fds_open(options_);
+    wait_for_block_fds(options_);
     ForwardedSignals signals;  // blocked before the request, so none is lost
     WorkingDirectory cwd = capture_working_directory();
+    SpawnCall args = to_spawn_call(options_.spawn, cwd.path);
+    if (!args.unsupported.empty()) {
+      // Fail closed: sending the rest would run the command without that part of the request.
+      throw ClientError("--dbus cannot carry " + args.unsupported + " yet; use the socket (drop --dbus)");
+    }
     connect();
-    spawn(cwd);
-    return wait(signals);
+    spawn(args, cwd);
+    StatusFds status(options_);
+    if (status.wanted()) {
+      pump_until([&] { return started_pid_ != 0 || outcome_.done; });
+      status.started(pidfd_.get(), static_cast<int>(started_pid_));
+    }
+    int exit_status = wait(signals);
+    if (status.wanted()) status.exited(exit_status);
+    return exit_status;
   }
 
  private:
@@ -84,6 +99,9 @@ class DbusRun {
       exited_ = bus_->addMatch(
           "type='signal',path='/org/nsbroker/Broker1',interface='org.nsbroker.Broker1',member='Exited'",
           [this](sdbus::Message& message) { on_exited(message); });
+      started_ = bus_->addMatch(
+          "type='signal',path='/org/nsbroker/Broker1',interface='org.nsbroker.Broker1',member='Started'",
+          [this](sdbus::Message& message) { on_started(message); });
       owner_ = bus_->addMatch(
           "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
           "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.nsbroker.Broker1'",
@@ -93,12 +111,15 @@ class DbusRun {
     }
   }
 
-  void spawn(const WorkingDirectory& cwd) {
-    SpawnCall args = to_spawn_call(options_.spawn, cwd.path);
+  void spawn(const SpawnCall& args, const WorkingDirectory& cwd) {
     std::map<std::string, sdbus::UnixFd> fds = {{"stdin", sdbus::UnixFd(STDIN_FILENO)},
                                                 {"stdout", sdbus::UnixFd(STDOUT_FILENO)},
                                                 {"stderr", sdbus::UnixFd(STDERR_FILENO)},
                                                 {"cwd", sdbus::UnixFd(cwd.fd.get())}};
+    // The data fds (--file FD, --seccomp FD, ...), numbered as the request refers to them.
+    for (std::size_t i = 0; i < options_.data_fds.size(); ++i) {
+      fds[std::to_string(4 + i)] = sdbus::UnixFd(options_.data_fds[i]);
+    }
     try {
       auto call = proxy_->createMethodCall(kInterface, "Spawn");
       call << args.argv << args.env << args.cwd << args.options << fds;
@@ -108,6 +129,25 @@ class DbusRun {
       daemon_ = reply.getSender();
     } catch (const sdbus::Error& error) {
       throw bus_failure(error);
+    }
+  }
+
+  // Processes bus traffic until `done` holds (or the bus fails).
+  template <typename Done>
+  void pump_until(Done done) {
+    while (true) {
+      try {
+        while (!done() && bus_->processPendingRequest()) {
+        }
+      } catch (const sdbus::Error& error) {
+        throw ClientError("lost the bus: " + error.getMessage());
+      }
+      if (done()) return;
+      auto poll_data = bus_->getEventLoopPollData();
+      pollfd watched{poll_data.fd, poll_data.events, 0};
+      if (::poll(&watched, 1, poll_data.getPollTimeout()) < 0 && errno != EINTR) {
+        throw system_error("poll", errno);
+      }
     }
   }
 
@@ -160,6 +200,18 @@ class DbusRun {
     else outcome_.error = "nsbrokerd reported the command's end without an exit status";
   }
 
+  void on_started(sdbus::Message& message) {
+    if (daemon_.empty() || message.getSender() != daemon_) return;
+    std::string id;
+    std::uint32_t pid = 0;
+    try {
+      message >> id >> pid;
+    } catch (const sdbus::Error&) {
+      return;
+    }
+    if (id == id_) started_pid_ = pid;
+  }
+
   void on_owner_changed(sdbus::Message& message) {
     std::string name, old_owner, new_owner;
     try {
@@ -177,6 +229,8 @@ class DbusRun {
   std::unique_ptr<sdbus::IConnection> bus_;
   std::unique_ptr<sdbus::IProxy> proxy_;
   sdbus::Slot exited_;
+  sdbus::Slot started_;
+  std::uint32_t started_pid_ = 0;
   sdbus::Slot owner_;
   sdbus::UnixFd pidfd_;
   std::string id_;

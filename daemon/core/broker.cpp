@@ -131,9 +131,13 @@ Result<std::shared_ptr<supervise::SandboxRun>> Broker::spawn(const auth::Caller&
     services_.log->info("uid={} pid={}: refused: {}", caller.uid, caller.pid, failure.message);
     return failure;
   };
-  for (std::uint32_t index : request.seccomp_fds()) {
+  std::vector<std::uint32_t> named_fds(request.seccomp_fds().begin(), request.seccomp_fds().end());
+  for (const wire::MountOp& op : request.mounts()) {
+    if (op.source_fd() != 0) named_fds.push_back(op.source_fd());
+  }
+  for (std::uint32_t index : named_fds) {
     if (index >= policy::kFirstDataFd + fds.data.size()) {
-      return refuse(fail(wire::ERROR_PROTOCOL, "seccomp_fds names fd " + std::to_string(index) +
+      return refuse(fail(wire::ERROR_PROTOCOL, "the request names fd " + std::to_string(index) +
                                                    " but the record carries " +
                                                    std::to_string(policy::kFirstDataFd + fds.data.size())));
     }

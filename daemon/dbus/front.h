@@ -1,7 +1,8 @@
 // The D-Bus front: org.nsbroker.Broker1 at /org/nsbroker/Broker1 on the system bus, served by
 // the same Broker as the socket (same decision, same limits, same audit; DESIGN.md §1).
 //
-//   Spawn(aay argv, aay env, ay cwd, a{sv} options, a{sh} fds) -> (h pidfd, s id)
+//   Spawn(aay argv, aay env, ay cwd, a{sv} options, a{sh} fds) -> (h pidfd, s id)   (options:
+//   dbus/spawn_args.h)
 //   Kill(s id, i signal)           the caller's own sandboxes (root: any), allowlisted signals
 //   List() -> a(suuayt)            (id, uid, pid, argv[0], start time in µs since the epoch)
 //   signal Started(s id, u pid)

@@ -104,6 +104,7 @@ class Evaluator {
     check_sizes();
     apply_namespaces();
     choose_mode();
+    check_identity_inside();
     for (MountStep& step : plan_.mounts) check_mount(step);
     apply_environment();
     check_client_filters();
@@ -220,6 +221,33 @@ class Evaluator {
     allow({why, profile_->position_of("namespaces.allow_user_namespace")});
   }
 
+  // ---- identity inside: other ids and capabilities need a user namespace and, for root or
+  // capabilities, namespaces.allow_root_inside. Outside a user namespace, an id other than the
+  // caller's would be a real one on the host.
+
+  void check_identity_inside() {
+    bool userns = plan_.mode == SandboxMode::kUserNamespace;
+    bool other_uid = plan_.uid_inside && *plan_.uid_inside != caller_.uid;
+    bool other_gid = plan_.gid_inside && *plan_.gid_inside != caller_.gid;
+    bool root = (plan_.uid_inside && *plan_.uid_inside == 0) || (plan_.gid_inside && *plan_.gid_inside == 0);
+    bool caps = plan_.capabilities_inside != 0;
+    const std::string& at = profile_->position_of("namespaces.allow_root_inside");
+    if ((other_uid || other_gid || caps) && !userns) {
+      deny({std::string(caps ? "--cap-add" : "--uid/--gid") +
+                " needs a user namespace, and this request runs in privileged mode "
+                "(namespaces.allow_user_namespace, or the host does not let root create one)",
+            profile_->position_of("namespaces.allow_user_namespace")});
+      return;
+    }
+    if ((root || caps) && !profile_->namespaces.allow_root_inside) {
+      deny({"namespaces.allow_root_inside is off: " +
+                std::string(caps ? "--cap-add" : "uid or gid 0 inside") + " refused",
+            at});
+      return;
+    }
+    if (root || caps) allow({"namespaces.allow_root_inside: root or capabilities inside the user namespace", at});
+  }
+
   // ---- mounts
 
   // The entry of `list` that covers `path` (first in file order), or -1.
@@ -242,6 +270,10 @@ class Evaluator {
     const PathRules& paths = mounts.paths;
     const auto& origins = mounts.origins;
     std::string what = describe(step);
+    if (step.source_fd) {
+      note(what + ": source given as a file descriptor, checked only as opened");
+      return;
+    }
     if (step.source.empty() || step.source.front() != '/') {
       note(what + ": relative source, checked only as opened (from the working directory)");
       return;

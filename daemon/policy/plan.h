@@ -29,6 +29,9 @@ struct MountStep {
   std::string dest;              // absolute path inside the sandbox
   std::optional<mode_t> perms;   // tmpfs / dir mode
   std::uint64_t size_bytes = 0;  // tmpfs size, 0 = kernel default
+  // Data fd index (0 = the record's fd 4): source of a bind by fd, or the data of a file.
+  std::optional<std::size_t> source_fd;
+  bool ignore_missing_source = false;  // -try forms
 };
 
 // The path rules of the caller's profile, for the checks made on each bind source AS OPENED
@@ -75,6 +78,10 @@ struct Plan {
   std::string cwd_path;
   std::string hostname;
   bool as_pid_1 = false;
+  std::string argv0;                    // --argv0: what the command sees as argv[0]; empty: argv[0]
+  std::optional<uid_t> uid_inside;      // --uid (user namespace mode only)
+  std::optional<gid_t> gid_inside;      // --gid
+  std::uint64_t capabilities_inside = 0;  // --cap-add, as a capability bit mask
   // Client seccomp programs, as indexes into the request's data fds (0 = the record's fd 4).
   std::vector<std::size_t> client_filter_fds;
   // The caller's profile's filter: the base filter plus the profile's rules, compiled when

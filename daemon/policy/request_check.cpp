@@ -1,6 +1,7 @@
 #include "policy/request_check.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace nsbroker::policy {
 namespace {
@@ -20,8 +21,22 @@ const char* option_name(wire::MountKind kind) {
     case wire::MOUNT_DIR: return "--dir";
     case wire::MOUNT_SYMLINK: return "--symlink";
     case wire::MOUNT_REMOUNT_RO: return "--remount-ro";
+    case wire::MOUNT_FILE: return "--file";
+    case wire::MOUNT_BIND_DATA: return "--bind-data";
+    case wire::MOUNT_RO_BIND_DATA: return "--ro-bind-data";
+    case wire::MOUNT_CHMOD: return "--chmod";
+    case wire::MOUNT_LOCK_FILE: return "--lock-file";
     default: return "mount operation";
   }
+}
+
+bool is_data(wire::MountKind kind) {
+  return kind == wire::MOUNT_FILE || kind == wire::MOUNT_BIND_DATA ||
+         kind == wire::MOUNT_RO_BIND_DATA;
+}
+
+bool is_bind(wire::MountKind kind) {
+  return kind == wire::MOUNT_BIND || kind == wire::MOUNT_RO_BIND || kind == wire::MOUNT_DEV_BIND;
 }
 
 bool takes_source(wire::MountKind kind) {
@@ -30,7 +45,8 @@ bool takes_source(wire::MountKind kind) {
 }
 
 bool takes_perms(wire::MountKind kind) {
-  return kind == wire::MOUNT_TMPFS || kind == wire::MOUNT_DIR;
+  return kind == wire::MOUNT_TMPFS || kind == wire::MOUNT_DIR || is_data(kind) ||
+         kind == wire::MOUNT_CHMOD;
 }
 
 Result<MountStep> check_mount(const wire::MountOp& op, const RequestLimits& limits) {
@@ -46,11 +62,30 @@ Result<MountStep> check_mount(const wire::MountOp& op, const RequestLimits& limi
   if (op.source().size() > limits.max_path_bytes || op.dest().size() > limits.max_path_bytes) {
     return invalid(std::string(name) + ": path longer than " + std::to_string(limits.max_path_bytes) + " bytes");
   }
-  if (takes_source(op.kind())) {
+  if (op.source_fd() != 0) {
+    if (!is_bind(op.kind()) && !is_data(op.kind())) {
+      return invalid(std::string(name) + " takes no file descriptor");
+    }
+    if (op.source_fd() < kFirstDataFd) {
+      return invalid(std::string(name) + ": fd " + std::to_string(op.source_fd()) +
+                     " is not a data fd (those start at 4)");
+    }
+    step.source_fd = op.source_fd() - kFirstDataFd;
+  } else if (is_data(op.kind())) {
+    return invalid(std::string(name) + " needs the fd its data comes from");
+  }
+  if (takes_source(op.kind()) && !step.source_fd) {
     if (op.source().empty()) return invalid(std::string(name) + ": empty source");
     step.source = op.source();
   } else if (!op.source().empty()) {
-    return invalid(std::string(name) + " takes no source");
+    return invalid(std::string(name) + " takes no source path");
+  }
+  if (op.ignore_missing_source()) {
+    if (!is_bind(op.kind())) return invalid(std::string(name) + " has no -try form");
+    step.ignore_missing_source = true;
+  }
+  if (op.kind() == wire::MOUNT_CHMOD && !op.has_perms()) {
+    return invalid("--chmod needs the mode (OCTAL)");
   }
   auto dest = normalize_destination(op.dest());
   if (!dest) {
@@ -89,6 +124,25 @@ std::optional<Failure> check_environment(const wire::Spawn& spawn) {
 }
 
 }  // namespace
+
+std::optional<std::uint64_t> capability_mask(std::string_view name) {
+  static constexpr const char* kNames[] = {
+      "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+      "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
+      "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+      "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
+      "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
+      "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"};
+  constexpr std::size_t kCount = sizeof(kNames) / sizeof(kNames[0]);
+  std::string upper;
+  for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (upper == "ALL") return (std::uint64_t{1} << kCount) - 1;
+  if (upper.rfind("CAP_", 0) == 0) upper.erase(0, 4);
+  for (std::size_t i = 0; i < kCount; ++i) {
+    if (upper == kNames[i]) return std::uint64_t{1} << i;
+  }
+  return std::nullopt;
+}
 
 std::optional<std::string> normalize_destination(std::string_view path) {
   std::string out;
@@ -149,6 +203,17 @@ Result<Plan> check_request(const auth::Caller& /*caller*/, const wire::Spawn& sp
   if (!spawn.cwd_path().empty() && spawn.cwd_path()[0] == '/') plan.cwd_path = spawn.cwd_path();
   plan.hostname = spawn.hostname();
   plan.as_pid_1 = spawn.as_pid_1();
+  if (has_nul(spawn.argv0())) return invalid("--argv0 must not contain NUL bytes");
+  plan.argv0 = spawn.argv0();
+  if (spawn.has_uid()) plan.uid_inside = spawn.uid();
+  if (spawn.has_gid()) plan.gid_inside = spawn.gid();
+  for (const std::string& name : spawn.cap_add()) {
+    std::optional<std::uint64_t> mask = capability_mask(name);
+    if (!mask) {
+      return invalid("--cap-add " + name + ": unknown capability (use names like CAP_NET_ADMIN, or ALL)");
+    }
+    plan.capabilities_inside |= *mask;
+  }
   for (std::uint32_t index : spawn.seccomp_fds()) {
     if (index < kFirstDataFd) {
       return invalid("seccomp_fds names fd " + std::to_string(index) +

@@ -27,6 +27,9 @@ struct RequestLimits {
 Result<Plan> check_request(const auth::Caller& caller, const wire::Spawn& spawn, SandboxMode mode,
                            const RequestLimits& limits = {});
 
+// "CAP_NET_ADMIN" / "net_admin" -> its bit; "ALL" -> every capability; unknown -> nullopt.
+std::optional<std::uint64_t> capability_mask(std::string_view name);
+
 // "/a//b/./c/" -> "/a/b/c"; relative paths are taken from the sandbox root, as bubblewrap
 // does. ".." is refused (std::nullopt): a destination names one place beneath the root.
 std::optional<std::string> normalize_destination(std::string_view path);

@@ -137,7 +137,13 @@ void open_bind_sources(ChildPlan& plan) {
     ChildMount& mount = plan.mounts[i];
     if (!is_bind(mount.kind)) continue;
     int index = static_cast<int>(i);
-    int fd = open_as_caller(plan, mount.source);
+    // --bind-fd: the caller's own fd (copied, so it is closed like the others below).
+    int fd = mount.source_fd >= 0 ? ::fcntl(mount.source_fd, F_DUPFD_CLOEXEC, 0)
+                                  : open_as_caller(plan, mount.source);
+    if (fd < 0 && errno == ENOENT && mount.ignore_missing) {
+      mount.skipped = true;  // -try: as bubblewrap, a missing source skips the operation
+      continue;
+    }
     if (fd < 0) report_failure_and_exit(plan.report_fd, Step::kBindSource, errno, index);
     if (int error = check_caller_access(fd, &mount.source_is_dir)) {
       report_failure_and_exit(plan.report_fd, Step::kBindSource, error, index);

@@ -66,10 +66,17 @@ ChildPlan make_child_plan(const policy::Plan& plan, const auth::Caller& caller,
     mount.dest = step.dest.c_str();
     mount.perms = step.perms ? static_cast<int>(*step.perms) : -1;
     mount.size_bytes = step.size_bytes;
+    if (step.source_fd) mount.source_fd = fds.data[*step.source_fd];
+    mount.ignore_missing = step.ignore_missing_source;
     child.mounts.push_back(mount);
     if (step.kind == wire::MOUNT_DEV) child.needs_devices = true;
   }
   child.argv = null_terminated(plan.argv);
+  child.command = plan.argv[0].c_str();
+  if (!plan.argv0.empty()) child.argv[0] = const_cast<char*>(plan.argv0.c_str());
+  child.inside_uid = plan.uid_inside.value_or(caller.uid);
+  child.inside_gid = plan.gid_inside.value_or(caller.gid);
+  child.capabilities_inside = plan.capabilities_inside;
   child.envp = null_terminated(plan.env);
   if (const char* path = find_env(plan.env, "PATH")) child.search_path = path;
   child.home = find_env(plan.env, "HOME");

@@ -34,6 +34,9 @@ struct ChildMount {
   int prepared_fd = -1;
   int devpts_fd = -1;  // --dev: a new devpts instance
   bool source_is_dir = false;
+  int source_fd = -1;          // the caller's fd: bind source (--bind-fd) or data (--file...)
+  bool ignore_missing = false;  // -try forms
+  bool skipped = false;         // -try and the source was missing: the operation is skipped
 };
 
 // The fds a request brought, numbered as in the daemon (and so in its children).
@@ -54,8 +57,11 @@ struct ChildPlan {
   policy::SandboxMode mode = policy::SandboxMode::kPrivileged;
   std::uint64_t sandbox_clone_flags = 0;  // namespaces the sandbox process is created in
 
-  uid_t uid = 0;
+  uid_t uid = 0;  // the caller's, on the host
   gid_t gid = 0;
+  uid_t inside_uid = 0;  // what the command runs as (the caller's own, unless --uid in userns mode)
+  gid_t inside_gid = 0;
+  std::uint64_t capabilities_inside = 0;  // --cap-add (userns mode, policy permitting)
   std::vector<gid_t> groups;
 
   int caller_pidfd = -1;
@@ -71,7 +77,8 @@ struct ChildPlan {
   std::array<int, kDevNodes.size()> device_trees{};
   int console_tree = -1;       // the caller's terminal on stdout, bound to /dev/console
 
-  std::vector<char*> argv;  // null-terminated
+  const char* command = nullptr;  // the program to run (argv[0] of the request)
+  std::vector<char*> argv;  // null-terminated; argv[0] may be --argv0
   std::vector<char*> envp;  // null-terminated
   const char* search_path = "/usr/local/bin:/usr/bin:/bin";  // PATH for the command lookup
   const char* chdir = nullptr;
@@ -82,6 +89,11 @@ struct ChildPlan {
 
   sock_fprog seccomp{};  // the profile's filter (base + profile rules), loaded right before execve
   std::vector<ClientFilter> client_filters;  // stacked after it, in order
+
+  // --lock-file: fds held (read-locked) for as long as the sandbox runs.
+  static constexpr std::size_t kMaxLockFiles = 16;
+  std::array<int, kMaxLockFiles> lock_fds{};
+  std::size_t lock_count = 0;
 
   std::vector<int> keep_fds;  // sorted; every other fd is closed in the outside stage
 

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -30,6 +32,19 @@ int executable(const char* path) {
   return ::faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0 ? 0 : errno;
 }
 
+// Closes every fd above 2 except the lock files.
+void close_all_but_locks(const ChildPlan& plan) {
+  std::array<int, ChildPlan::kMaxLockFiles> sorted = plan.lock_fds;
+  std::sort(sorted.begin(), sorted.begin() + static_cast<long>(plan.lock_count));
+  unsigned next = 3;
+  for (std::size_t i = 0; i < plan.lock_count; ++i) {
+    auto fd = static_cast<unsigned>(sorted[i]);
+    if (fd > next) sys::close_range(next, fd - 1, 0);
+    next = fd + 1;
+  }
+  sys::close_range(next, ~0U, 0);
+}
+
 sigset_t forwarded_and_child_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -51,7 +66,7 @@ void block_forwarded_signals() {
 }
 
 int resolve_command(const ChildPlan& plan, CommandPath& out) {
-  const char* file = plan.argv[0];
+  const char* file = plan.command;
   if (std::strchr(file, '/') != nullptr) {
     out.text(file);
     return executable(file);
@@ -124,9 +139,9 @@ void run_as_init(const ChildPlan& plan, const char* path) {
   if (command == 0) exec_command(plan, path);
   // Shown as PID 1's name inside the sandbox.
   ::prctl(PR_SET_NAME, "nsbroker-init", 0, 0, 0);
-  // The init keeps nothing but stdio: the setup report now belongs to the command's
-  // process, whose execve closes it.
-  sys::close_range(3, ~0U, 0);
+  // The init keeps nothing but stdio and the --lock-file locks: the setup report now belongs
+  // to the command's process, whose execve closes it.
+  close_all_but_locks(plan);
   while (true) {
     siginfo_t info{};
     if (sigwaitinfo(&signals, &info) < 0) continue;

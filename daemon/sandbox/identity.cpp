@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include "sandbox/syscalls.h"
 
@@ -27,9 +28,11 @@ void clear_capability(__user_cap_data_struct (&data)[2], int cap) {
   data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
 }
 
-bool drop_bounding_set() {
+// Every capability the command may not have leaves the bounding set.
+bool drop_bounding_set(std::uint64_t keep) {
   // Walk up until the kernel says the capability does not exist.
   for (int cap = 0;; ++cap) {
+    if (cap < 64 && (keep >> cap & 1)) continue;
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return errno == EINVAL && cap > CAP_SETPCAP;
   }
 }
@@ -58,11 +61,23 @@ bool drop_to_caller(const ChildPlan& plan) {
   constexpr int kLockedBits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
                               SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
   if (::prctl(PR_SET_SECUREBITS, kLockedBits, 0, 0, 0) < 0) return false;
-  if (!drop_bounding_set()) return false;
+  if (!drop_bounding_set(plan.capabilities_inside)) return false;
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return false;
-  if (sys::set_res_gid(plan.gid) < 0 || sys::set_res_uid(plan.uid) < 0) return false;
-  __user_cap_data_struct none[2] = {};
-  if (capset(none) < 0) return false;
+  if (sys::set_res_gid(plan.inside_gid) < 0 || sys::set_res_uid(plan.inside_uid) < 0) return false;
+  // Nothing, or exactly the --cap-add set (userns mode only, see policy): kept across execve
+  // through the ambient set, since the command is not root.
+  __user_cap_data_struct kept[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    auto bits = static_cast<std::uint32_t>(plan.capabilities_inside >> (32 * i));
+    kept[i].permitted = kept[i].effective = kept[i].inheritable = bits;
+  }
+  if (capset(kept) < 0) return false;
+  for (int cap = 0; cap < 64; ++cap) {
+    if ((plan.capabilities_inside >> cap & 1) &&
+        ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) {
+      return false;
+    }
+  }
   return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
 }
 

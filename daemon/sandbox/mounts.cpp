@@ -10,6 +10,7 @@
 
 #include "sandbox/child_text.h"
 #include "sandbox/devices.h"
+#include "sandbox/files.h"
 #include "sandbox/identity.h"
 #include "sandbox/masks.h"
 #include "sandbox/setup_report.h"
@@ -169,9 +170,9 @@ int make_tmpfs(const ChildPlan& plan, int mode, std::uint64_t size_bytes) {
   TextBuffer<16> mode_text;
   mode_text.octal(static_cast<unsigned>(mode));
   TextBuffer<24> uid_text;
-  uid_text.decimal(plan.uid);
+  uid_text.decimal(plan.inside_uid);  // ids as seen inside (the caller's, mapped, in userns mode)
   TextBuffer<24> gid_text;
-  gid_text.decimal(plan.gid);
+  gid_text.decimal(plan.inside_gid);
   bool ok = set_option(fs, "source", "tmpfs") && set_option(fs, "mode", mode_text.c_str()) && set_option(fs, "uid", uid_text.c_str()) &&
             set_option(fs, "gid", gid_text.c_str());
   if (ok && size_bytes > 0) {
@@ -246,6 +247,7 @@ void apply_mount_operations(ChildPlan& plan, SandboxRoot& root) {
   for (std::size_t i = 0; i < plan.mounts.size(); ++i) {
     const ChildMount& mount = plan.mounts[i];
     int index = static_cast<int>(i);
+    if (mount.skipped) continue;  // a -try bind whose source did not exist
     switch (mount.kind) {
       case wire::MOUNT_BIND:
       case wire::MOUNT_RO_BIND:
@@ -258,6 +260,19 @@ void apply_mount_operations(ChildPlan& plan, SandboxRoot& root) {
       case wire::MOUNT_DIR: make_dir(plan, root, mount, index); break;
       case wire::MOUNT_SYMLINK: make_symlink(plan, root, mount, index); break;
       case wire::MOUNT_REMOUNT_RO: remount_read_only(plan, root, mount, index); break;
+      case wire::MOUNT_FILE:
+        if (!write_data_file(plan, root, mount)) fail(plan, root, Step::kDataFile, index);
+        break;
+      case wire::MOUNT_BIND_DATA:
+      case wire::MOUNT_RO_BIND_DATA:
+        if (!bind_data_file(plan, root, mount, index)) fail(plan, root, Step::kDataFile, index);
+        break;
+      case wire::MOUNT_CHMOD:
+        if (!change_mode(root, mount)) fail(plan, root, Step::kChmod, index);
+        break;
+      case wire::MOUNT_LOCK_FILE:
+        if (!take_lock(plan, root, mount)) fail(plan, root, Step::kLockFile, index);
+        break;
       default: errno = EINVAL; fail(plan, root, Step::kNone, index);
     }
     // Something was mounted on the root itself: later operations go into it.

@@ -45,6 +45,9 @@ const char* step_name(Step step) {
     case Step::kDir: return "dir";
     case Step::kSymlink: return "symlink";
     case Step::kRemountReadOnly: return "remount read-only";
+    case Step::kDataFile: return "data file";
+    case Step::kChmod: return "chmod";
+    case Step::kLockFile: return "lock file";
     case Step::kHostname: return "setting the hostname";
     case Step::kLoopback: return "bringing up lo";
     case Step::kChdir: return "chdir";
@@ -69,7 +72,9 @@ std::string subject_of(const SetupReport& report, const ChildPlan& plan) {
     case Step::kBindSource:
     case Step::kBindSourcePolicy:
     case Step::kCloneBindSource:
-      if (auto* m = mount_at(report.index)) return m->source;
+      if (auto* m = mount_at(report.index)) {
+        return m->source_fd >= 0 ? "(fd " + std::to_string(m->source_fd) + ")" : std::string(m->source);
+      }
       return {};
     case Step::kDevice:
       if (report.index >= 0 && static_cast<std::size_t>(report.index) < kDevNodes.size()) {
@@ -85,10 +90,13 @@ std::string subject_of(const SetupReport& report, const ChildPlan& plan) {
     case Step::kDir:
     case Step::kSymlink:
     case Step::kRemountReadOnly:
+    case Step::kDataFile:
+    case Step::kChmod:
+    case Step::kLockFile:
       if (auto* m = mount_at(report.index)) return m->dest;
       return {};
     case Step::kChdir: return plan.chdir ? plan.chdir : (plan.cwd_path ? plan.cwd_path : "");
-    case Step::kExec: return plan.argv.empty() || !plan.argv[0] ? "" : plan.argv[0];
+    case Step::kExec: return plan.command ? plan.command : "";
     default: return {};
   }
 }

@@ -92,7 +92,11 @@ void change_directory(const ChildPlan& plan, SandboxRoot& root) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   close_all_but_stdio_on_exec();
-  if (plan.as_pid_1) exec_command(plan, command.c_str());
+  if (plan.as_pid_1) {
+    // No init to hold the --lock-file locks: the command inherits them.
+    for (std::size_t i = 0; i < plan.lock_count; ++i) ::fcntl(plan.lock_fds[i], F_SETFD, 0);
+    exec_command(plan, command.c_str());
+  }
   run_as_init(plan, command.c_str());
 }
 
@@ -117,7 +121,8 @@ void change_directory(const ChildPlan& plan, SandboxRoot& root) {
   report_sandbox_pid(plan.report_fd, sandbox);
   if (plan.mode == policy::SandboxMode::kUserNamespace) {
     become_root_for_files();
-    if (!write_id_maps(plan.proc_dir_fd, sandbox, plan.uid, plan.gid)) {
+    if (!write_id_maps(plan.proc_dir_fd, sandbox, {plan.inside_uid, plan.uid},
+                       {plan.inside_gid, plan.gid})) {
       report_failure_and_exit(plan.report_fd, Step::kWriteIdMaps, errno);
     }
   }
@@ -132,6 +137,9 @@ void collect_kept_fds(ChildPlan& plan) {
                    plan.fds.cwd,      plan.proc_dir_fd,  plan.report_fd,    plan.go_read_fd,
                    plan.go_write_fd,  plan.netns_fd};
   for (const ClientFilter& filter : plan.client_filters) plan.keep_fds.push_back(filter.fd);
+  for (const ChildMount& mount : plan.mounts) {
+    if (mount.source_fd >= 0) plan.keep_fds.push_back(mount.source_fd);
+  }
   std::sort(plan.keep_fds.begin(), plan.keep_fds.end());
   plan.keep_fds.erase(std::unique(plan.keep_fds.begin(), plan.keep_fds.end()), plan.keep_fds.end());
   if (!plan.keep_fds.empty() && plan.keep_fds.front() < 0) plan.keep_fds.erase(plan.keep_fds.begin());

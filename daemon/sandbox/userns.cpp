@@ -28,15 +28,15 @@ bool write_proc_file(int proc_dir_fd, pid_t pid, const char* file, const char* d
 
 }  // namespace
 
-bool write_id_maps(int proc_dir_fd, pid_t pid, uid_t uid, gid_t gid) {
+bool write_id_maps(int proc_dir_fd, pid_t pid, IdMapping uid, IdMapping gid) {
   // "deny" keeps the payload from dropping supplementary groups that are used as negative
   // permissions on host files; the caller's groups were set before the namespace was made.
   if (!write_proc_file(proc_dir_fd, pid, "setgroups", "deny", 4)) return false;
   TextBuffer<48> uid_map;
-  uid_map.decimal(uid).text(" ").decimal(uid).text(" 1");
+  uid_map.decimal(uid.inside).text(" ").decimal(uid.outside).text(" 1");
   if (!write_proc_file(proc_dir_fd, pid, "uid_map", uid_map.c_str(), uid_map.size())) return false;
   TextBuffer<48> gid_map;
-  gid_map.decimal(gid).text(" ").decimal(gid).text(" 1");
+  gid_map.decimal(gid.inside).text(" ").decimal(gid.outside).text(" 1");
   return write_proc_file(proc_dir_fd, pid, "gid_map", gid_map.c_str(), gid_map.size());
 }
 

@@ -12,8 +12,15 @@
 #   bwrap         the same argv plus --unshare-user (bwrap's user-namespace mode)
 #   nsbroker --help
 #   bwrap --help
+#   Codex's main call (the "ws" vector of ../shared/testdata/codex-bwrap-vectors.json, its
+#   paths re-rooted into a scratch tree, the command replaced by /bin/true) through
+#   nsbroker's bwrap front, and through Debian's bwrap (without --argv0 when that bwrap
+#   lacks it, as Codex then sends it)
+#   nsbroker's bwrap front --help (Codex's probe before every command)
 # and prints the mean (and median) per run, the ratio to /bin/true and the ratio to bwrap on
 # the same job. Ratios, not absolute times, are the result: they are measured in one run.
+# The issue's goals are checked at the end: the front at most 0.6x Debian's bwrap on Codex's
+# call, and its --help at most 1.2x /bin/true (reported, not enforced).
 # A command that fails its trial run is reported and left out (e.g. bwrap where unprivileged
 # user namespaces are not allowed). The daemon is stopped by its PID on exit.
 set -euo pipefail
@@ -46,6 +53,10 @@ CLIENT="$WORKDIR/nsbroker"
 install -m 0755 "$NSB_CLIENT_BIN" "$CLIENT"
 SOCKET="$WORKDIR/nsbroker.sock"
 BWRAP="$(command -v bwrap || true)"
+FRONT="$WORKDIR/front/bwrap"  # a file named bwrap, as Codex finds it
+mkdir -m 0755 "$WORKDIR/front"
+FRONT_BIN="$NSB_BUILD_DIR/client/bwrap/nsbroker-bwrap"
+if [[ -x "$FRONT_BIN" ]]; then install -m 0755 "$FRONT_BIN" "$FRONT"; else FRONT=""; fi
 
 nsb_start_daemon "$WORKDIR/nsbrokerd.log" --socket "$SOCKET" --log-level warn
 nsb_wait_ready "$SOCKET" 10 || exit 1
@@ -56,16 +67,60 @@ SANDBOX_ARGV=(--ro-bind / / --dev /dev --tmpfs /tmp --unshare-pid --unshare-net 
 BWRAP_ARGV=(--ro-bind / / --dev /dev --tmpfs /tmp --unshare-user --unshare-pid --unshare-net
             --unshare-ipc --new-session --die-with-parent -- /bin/true)
 
+# Codex's main call, from the captured vectors, re-rooted into $CODEX_TREE (the integration
+# test executable reads the JSON: no python or jq needed). Empty when unavailable.
+CODEX_TREE="$WORKDIR/codex"
+CODEX_VECTORS="${NSB_SHARED_DIR:-$NSB_REPO/../shared}/testdata/codex-bwrap-vectors.json"
+CODEX_READER="$NSB_BUILD_DIR/tests/integration/nsbroker_integration_tests"
+CODEX_ARGV=()
+CODEX_DEBIAN_ARGV=()
+CODEX_SKIP=""
+if [[ -z "$FRONT" ]]; then
+  CODEX_SKIP="$FRONT_BIN is not built"
+elif [[ ! -r "$CODEX_VECTORS" ]]; then
+  CODEX_SKIP="$CODEX_VECTORS is absent (set NSB_SHARED_DIR)"
+elif [[ ! -x "$CODEX_READER" ]]; then
+  CODEX_SKIP="$CODEX_READER is not built (it reads the vectors)"
+else
+  mapfile -d '' CODEX_ARGV < <("$CODEX_READER" --nsb-helper codex-argv "$CODEX_VECTORS" ws main "$CODEX_TREE")
+  if [[ ${#CODEX_ARGV[@]} -eq 0 || "${CODEX_ARGV[0]}" == unknown* ]]; then
+    CODEX_SKIP="no \"ws main\" call in $CODEX_VECTORS"
+    CODEX_ARGV=()
+  else
+    # The tree the call expects: the project with its .git, Codex's daemon and mount-target
+    # directories, /tmp world-writable; uid 1500 owns what Codex would own.
+    install -d -m 0755 "$CODEX_TREE" "$CODEX_TREE/home"
+    install -d -m 1777 "$CODEX_TREE/tmp"
+    install -d -m 0755 -o "$NSB_TEST_UID" -g "$NSB_TEST_UID" "$CODEX_TREE/home/alice" \
+      "$CODEX_TREE/home/alice/project" "$CODEX_TREE/home/alice/project/.git" \
+      "$CODEX_TREE/tmp/codex-bwrap-synthetic-mount-targets-0"
+    install -d -m 0700 -o "$NSB_TEST_UID" -g "$NSB_TEST_UID" "$CODEX_TREE/tmp/codex-daemon-0"
+    CODEX_ARGV+=(-- /bin/true)
+    # Codex leaves --argv0 out for a bwrap whose --help does not list it (Debian 12's 0.8).
+    for ((i = 0; i < ${#CODEX_ARGV[@]}; i++)); do
+      if [[ "${CODEX_ARGV[i]}" == --argv0 ]] && [[ -n "$BWRAP" ]] && ! "$BWRAP" --help 2>&1 | grep -q -- --argv0; then
+        i=$((i + 1))
+        continue
+      fi
+      CODEX_DEBIAN_ARGV+=("${CODEX_ARGV[i]}")
+    done
+  fi
+fi
+
 # One key per command; the timing loop below (run as uid 1500) knows how to run each key.
-KEYS=(true nsb_run bwrap_run nsb_help bwrap_help)
+KEYS=(true nsb_run bwrap_run nsb_help bwrap_help codex_front codex_bwrap front_help)
 declare -A LABEL=(
   [true]="/bin/true"
   [nsb_run]="nsbroker run (netns, Codex-like)"
   [bwrap_run]="bwrap (userns, same argv)"
   [nsb_help]="nsbroker --help"
   [bwrap_help]="bwrap --help"
+  [codex_front]="bwrap front (Codex main call)"
+  [codex_bwrap]="Debian bwrap (Codex main call)"
+  [front_help]="bwrap front --help"
 )
-declare -A SAME_JOB_BWRAP=([nsb_run]=bwrap_run [bwrap_run]=bwrap_run [nsb_help]=bwrap_help [bwrap_help]=bwrap_help)
+declare -A SAME_JOB_BWRAP=([nsb_run]=bwrap_run [bwrap_run]=bwrap_run [nsb_help]=bwrap_help [bwrap_help]=bwrap_help
+                          [codex_front]=codex_bwrap [codex_bwrap]=codex_bwrap [front_help]=bwrap_help)
 
 # The timing loop. Runs as uid 1500 under bash; $1 = rounds, $2 = warm-up rounds, then the keys
 # to run. Prints "key microseconds exit-status" per timed run. Every command goes through the
@@ -81,6 +136,9 @@ run_one() {
     bwrap_run)  "$BWRAP" "${BWRAP_ARGV[@]}" ;;
     nsb_help)   "$CLIENT" --help ;;
     bwrap_help) "$BWRAP" --help ;;
+    codex_front) (cd "$CODEX_CWD" && exec "$FRONT" "${CODEX_ARGV[@]}") ;;
+    codex_bwrap) (cd "$CODEX_CWD" && exec "$BWRAP" "${CODEX_DEBIAN_ARGV[@]}") ;;
+    front_help) "$FRONT" --help ;;
   esac >/dev/null 2>&1 </dev/null
 }
 k=${#keys[@]}
@@ -98,11 +156,15 @@ EOF
 
 as_user_loop() {  # as_user_loop ROUNDS WARMUP KEY...
   # shellcheck disable=SC2016  # expanded by the inner bash
-  (cd / && env NSBROKER_SOCKET="$SOCKET" CLIENT="$CLIENT" BWRAP="$BWRAP" \
+  (cd / && env NSBROKER_SOCKET="$SOCKET" CLIENT="$CLIENT" BWRAP="$BWRAP" FRONT="$FRONT" \
+      CODEX_CWD="$CODEX_TREE/home/alice/project" \
       SANDBOX_ARGV_Q="$(printf '%q ' "${SANDBOX_ARGV[@]}")" \
       BWRAP_ARGV_Q="$(printf '%q ' "${BWRAP_ARGV[@]}")" \
+      CODEX_ARGV_Q="$(printf '%q ' "${CODEX_ARGV[@]}")" \
+      CODEX_DEBIAN_ARGV_Q="$(printf '%q ' "${CODEX_DEBIAN_ARGV[@]}")" \
       "$(command -v setpriv)" --reuid="$NSB_TEST_UID" --regid="$NSB_TEST_UID" --clear-groups -- \
-      /bin/bash -c 'eval "SANDBOX_ARGV=($SANDBOX_ARGV_Q)"; eval "BWRAP_ARGV=($BWRAP_ARGV_Q)"; '"$LOOP" \
+      /bin/bash -c 'eval "SANDBOX_ARGV=($SANDBOX_ARGV_Q)"; eval "BWRAP_ARGV=($BWRAP_ARGV_Q)";
+                    eval "CODEX_ARGV=($CODEX_ARGV_Q)"; eval "CODEX_DEBIAN_ARGV=($CODEX_DEBIAN_ARGV_Q)"; '"$LOOP" \
       bench-loop "$@")
 }
 
@@ -115,6 +177,9 @@ trial() {  # trial KEY: run once as uid 1500, print the output on failure
     bwrap_run)  out="$(cd / && nsb_as_user "$BWRAP" "${BWRAP_ARGV[@]}" 2>&1)" || status=$? ;;
     nsb_help)   out="$(cd / && nsb_as_user "$CLIENT" --help 2>&1)" || status=$? ;;
     bwrap_help) out="$(cd / && nsb_as_user "$BWRAP" --help 2>&1)" || status=$? ;;
+    codex_front) out="$(cd "$CODEX_TREE/home/alice/project" && nsb_as_user env NSBROKER_SOCKET="$SOCKET" "$FRONT" "${CODEX_ARGV[@]}" 2>&1)" || status=$? ;;
+    codex_bwrap) out="$(cd "$CODEX_TREE/home/alice/project" && nsb_as_user "$BWRAP" "${CODEX_DEBIAN_ARGV[@]}" 2>&1)" || status=$? ;;
+    front_help) out="$(cd / && nsb_as_user "$FRONT" --help 2>&1)" || status=$? ;;
   esac
   if [[ $status -ne 0 ]]; then
     printf 'bench: skipping "%s": its trial run as uid %d exited %d:\n' "${LABEL[$key]}" "$NSB_TEST_UID" "$status"
@@ -125,8 +190,16 @@ trial() {  # trial KEY: run once as uid 1500, print the output on failure
 
 ENABLED=()
 for key in "${KEYS[@]}"; do
-  if [[ "$key" == bwrap_* && -z "$BWRAP" ]]; then
+  if [[ ( "$key" == bwrap_* || "$key" == codex_bwrap ) && -z "$BWRAP" ]]; then
     printf 'bench: skipping "%s": bwrap is not installed (apt-get install bubblewrap)\n' "${LABEL[$key]}"
+    continue
+  fi
+  if [[ "$key" == front_help && -z "$FRONT" ]]; then
+    printf 'bench: skipping "%s": %s is not built\n' "${LABEL[$key]}" "$FRONT_BIN"
+    continue
+  fi
+  if [[ "$key" == codex_* && -n "$CODEX_SKIP" ]]; then
+    printf 'bench: skipping "%s": %s\n' "${LABEL[$key]}" "$CODEX_SKIP"
     continue
   fi
   if [[ "$key" == bwrap_run ]] && [[ -u "$BWRAP" ]]; then
@@ -173,6 +246,23 @@ for key in "${ENABLED[@]}"; do
     "${MEAN[$key]}" "${MEDIAN[$key]}" "$(ratio "${MEAN[$key]}" "${MEAN[true]}")" "$(ratio "${MEAN[$key]}" "$ref_mean")"
 done
 printf '\n"x bwrap" compares with bwrap doing the same job (run vs run, --help vs --help).\n'
+
+# The issue's goals for the bwrap front.
+goal() {  # goal LABEL VALUE LIMIT
+  if [[ "$2" == "-" ]]; then
+    printf 'goal: %-44s not measured\n' "$1"
+  elif awk -v v="$2" -v l="$3" 'BEGIN { exit !(v <= l) }'; then
+    printf 'goal: %-44s %5sx (at most %sx): met\n' "$1" "$2" "$3"
+  else
+    printf 'goal: %-44s %5sx (at most %sx): MISSED\n' "$1" "$2" "$3"
+  fi
+}
+mean_ratio() {  # mean_ratio KEY REFERENCE-KEY -> ratio of the means, or "-" if either is missing
+  if [[ -z "${MEAN[$1]:-}" || -z "${MEAN[$2]:-}" ]]; then printf '%s' "-"; else ratio "${MEAN[$1]}" "${MEAN[$2]}"; fi
+}
+printf '\n'
+goal "bwrap front vs Debian bwrap, Codex main call" "$(mean_ratio codex_front codex_bwrap)" 0.6
+goal "bwrap front --help vs /bin/true" "$(mean_ratio front_help true)" 1.2
 
 total_fail=0
 for key in "${ENABLED[@]}"; do total_fail=$((total_fail + FAILS[$key])); done

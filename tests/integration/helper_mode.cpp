@@ -1,5 +1,7 @@
 #include "helper_mode.h"
 
+#include "codex_vectors.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <net/if.h>
@@ -150,12 +152,145 @@ std::string probe_syscalls() {
   return out;
 }
 
+
+// ---- the Codex helper stand-in --------------------------------------------------------------
+
+void write_out(std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::write(STDOUT_FILENO, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::string file_text(const char* path) {
+  std::string text;
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  return text;
+}
+
+// "Name:\tvalue" of /proc/self/status.
+std::string status_field(const std::string& status, const std::string& name) {
+  std::size_t at = status.find("\n" + name + ":");
+  if (at == std::string::npos) return "?";
+  std::size_t value = status.find_first_not_of(" \t", at + name.size() + 2);
+  std::size_t end = status.find('\n', value);
+  return status.substr(value, end - value);
+}
+
+// mountinfo escapes blanks and backslashes as \ooo.
+std::string unescape_mount_path(const std::string& field) {
+  std::string path;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    bool octal = i + 3 < field.size() && std::all_of(field.begin() + static_cast<long>(i) + 1,
+                                                      field.begin() + static_cast<long>(i) + 4,
+                                                      [](char c) { return c >= '0' && c <= '7'; });
+    if (field[i] == '\\' && octal) {
+      path += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 + (field[i + 3] - '0'));
+      i += 3;
+    } else {
+      path += field[i];
+    }
+  }
+  return path;
+}
+
+std::string probe_mounts() {
+  std::string out;
+  std::string info = file_text("/proc/self/mountinfo");
+  std::size_t start = 0;
+  while (start < info.size()) {
+    std::size_t end = info.find('\n', start);
+    if (end == std::string::npos) end = info.size();
+    std::string line = info.substr(start, end - start);
+    start = end + 1;
+    std::vector<std::string> fields;
+    std::size_t from = 0;
+    while (from < line.size()) {
+      std::size_t blank = line.find(' ', from);
+      if (blank == std::string::npos) blank = line.size();
+      fields.push_back(line.substr(from, blank - from));
+      from = blank + 1;
+    }
+    auto dash = std::find(fields.begin(), fields.end(), "-");
+    if (fields.size() < 6 || dash == fields.end() || dash + 1 == fields.end()) continue;
+    std::string options = fields[5];
+    std::string mode = options.substr(0, options.find(','));
+    out += "probe:mount=" + unescape_mount_path(fields[4]) + " " + *(dash + 1) + " " + mode + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+bool is_codex_probe(const char* argv0) {
+  std::string_view name = argv0 ? argv0 : "";
+  return name.substr(name.rfind('/') + 1) == kCodexProbeName;
+}
+
+void run_codex_probe(int argc, char** argv) {
+  std::string status = file_text("/proc/self/status");
+  char cwd[4096] = "?";
+  if (::getcwd(cwd, sizeof cwd) == nullptr) std::strcpy(cwd, "?");
+  std::string out = "probe:argv0=" + std::string(argv[0]) + "\n";
+  out += "probe:uid=" + std::to_string(::getuid()) + "\n";
+  out += "probe:gid=" + std::to_string(::getgid()) + "\n";
+  for (const char* field : {"CapEff", "CapPrm", "CapBnd", "NoNewPrivs", "Seccomp"}) {
+    out += std::string("probe:") + field + "=" + status_field(status, field) + "\n";
+  }
+  out += "probe:pid=" + std::to_string(::getpid()) + "\n";
+  out += "probe:cwd=" + std::string(cwd) + "\n";
+  out += probe_mounts();
+  write_out(out);
+  int last_separator = -1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) last_separator = i;
+  }
+  if (last_separator < 0 || last_separator + 1 >= argc) ::_exit(0);
+  pid_t child = ::fork();
+  if (child < 0) ::_exit(125);
+  if (child == 0) {
+    ::execvp(argv[last_separator + 1], argv + last_separator + 1);
+    ::_exit(errno == ENOENT ? 127 : 126);
+  }
+  int wstatus = 0;
+  while (::waitpid(child, &wstatus, 0) < 0 && errno == EINTR) {}
+  ::_exit(WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
+}
+
+namespace {
+
+// `codex-argv FILE SCENARIO KIND ROOT`: the bubblewrap options (up to the first "--") of that
+// captured Codex call, re-rooted below ROOT, each followed by a NUL (for tests/bench).
+std::string codex_options(int argc, char** argv) {
+  if (argc != 7) return "unknown probe 'codex-argv' needs FILE SCENARIO KIND ROOT\n";
+  VectorFile file = load_codex_vectors(argv[3]);
+  for (const CodexVector& v : file.vectors) {
+    if (v.scenario != argv[4] || v.kind != argv[5]) continue;
+    std::string out;
+    for (std::size_t i = 1; i < v.argv.size() && v.argv[i] != "--"; ++i) {
+      out += reroot_codex_paths(v.argv[i], argv[6]);
+      out += '\0';
+    }
+    return out;
+  }
+  return "unknown probe 'codex-argv': no " + std::string(argv[4]) + " " + argv[5] + " call in " +
+         argv[3] + (file.error.empty() ? "" : " (" + file.error + ")") + "\n";
+}
+
 }  // namespace
 
 int run_helper(int argc, char** argv) {
   std::string_view probe = argc > 2 ? argv[2] : "";
   std::string out;
-  if (probe == "lo") out = probe_lo();
+  if (probe == "codex-argv") out = codex_options(argc, argv);
+  else if (probe == "lo") out = probe_lo();
   else if (probe == "fds") out = probe_fds();
   else if (probe == "userns") out = probe_userns();
   else if (probe == "syscalls") out = probe_syscalls();

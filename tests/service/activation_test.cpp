@@ -177,32 +177,6 @@ TEST_F(ActivationTest, NoIdleExitWhenStartedByHand) {
   EXPECT_EQ(daemon.wait(10s).exit_code, 0);
 }
 
-// The installed bubblewrap front: the client as a file named bwrap takes run's words directly.
-TEST_F(ActivationTest, TheBwrapFrontRunsCommandsLikeNsbrokerRun) {
-  TempDir dir("nsb-svc-bwrap-", 0755);
-  ProcessSpec spec;
-  spec.argv = daemon_argv({"--socket", dir / "nsbroker.sock"});
-  spec.log_file = dir / "log";
-  Child daemon(spec);
-  ASSERT_TRUE(wait_until(10s, [&] { return socket_accepts(dir / "nsbroker.sock"); }))
-      << read_file(dir / "log").value_or("");
-  std::string bwrap = dir / "bwrap";
-  write_file(bwrap, read_file(binaries().client).value_or(""), 0755);
-  ProcessSpec front;
-  front.argv = {bwrap};
-  for (const std::string& m : base_mounts()) front.argv.push_back(m);
-  front.argv.insert(front.argv.end(), {"--unshare-pid", "--", "/bin/echo", "front"});
-  front.uid = kUser;
-  front.env = {"PATH=/usr/bin:/bin", "NSBROKER_SOCKET=" + dir / "nsbroker.sock"};
-  ProcessResult result = run(front);
-  EXPECT_EQ(result.exit_code, 0) << result.describe() << read_file(dir / "log").value_or("");
-  EXPECT_EQ(result.out, "front\n");
-  front.argv = {bwrap, "--version"};
-  EXPECT_NE(run(front).out.find("nsbroker"), std::string::npos);
-  daemon.signal(SIGTERM);
-  daemon.wait(10s);
-}
-
 // The capabilities nsbrokerd.service removes, as setpriv --bounding-set arguments.
 std::string unit_bounding_set_removals() {
   std::string unit = read_file(std::string(NSBROKER_SOURCE_DIR) + "/systemd/nsbrokerd.service.in").value_or("");

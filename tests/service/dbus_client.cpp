@@ -34,7 +34,8 @@
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
-using MountTuple = sdbus::Struct<std::string, Bytes, Bytes, std::int32_t, std::uint64_t>;
+using Extra = std::map<std::string, sdbus::Variant>;
+using MountTuple = sdbus::Struct<std::string, Bytes, Bytes, Extra>;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kName = "org.nsbroker.Broker1";
@@ -85,10 +86,10 @@ class Client {
   }
 
   static std::vector<MountTuple> base_mounts() {
-    return {MountTuple("ro-bind", bytes("/usr"), bytes("/usr"), -1, 0),
-            MountTuple("symlink", bytes("usr/bin"), bytes("/bin"), -1, 0),
-            MountTuple("symlink", bytes("usr/lib"), bytes("/lib"), -1, 0),
-            MountTuple("symlink", bytes("usr/lib64"), bytes("/lib64"), -1, 0)};
+    return {MountTuple("ro-bind", bytes("/usr"), bytes("/usr"), Extra{}),
+            MountTuple("symlink", bytes("usr/bin"), bytes("/bin"), Extra{}),
+            MountTuple("symlink", bytes("usr/lib"), bytes("/lib"), Extra{}),
+            MountTuple("symlink", bytes("usr/lib64"), bytes("/lib64"), Extra{})};
   }
 
   static std::map<std::string, sdbus::UnixFd> stdio_fds(int in, int out, int err, int cwd) {
@@ -251,7 +252,7 @@ int error_case(const std::string& which) {
   auto fds = Client::stdio_fds(null, null, null, open_root());
   if (which == "denied") {
     auto mounts = Client::base_mounts();
-    mounts.push_back(MountTuple("ro-bind", bytes("/root"), bytes("/x"), -1, 0));
+    mounts.push_back(MountTuple("ro-bind", bytes("/root"), bytes("/x"), Extra{}));
     options["mounts"] = sdbus::Variant(mounts);
   } else if (which == "no-cwd") {
     fds.erase("cwd");
@@ -262,7 +263,7 @@ int error_case(const std::string& which) {
   } else if (which == "bad-fd-name") {
     fds["extra"] = sdbus::UnixFd(null);
   } else if (which == "bad-mount-kind") {
-    options["mounts"] = sdbus::Variant(std::vector<MountTuple>{MountTuple("overlay", bytes("/a"), bytes("/b"), -1, 0)});
+    options["mounts"] = sdbus::Variant(std::vector<MountTuple>{MountTuple("overlay", bytes("/a"), bytes("/b"), Extra{})});
   }
   auto result = client.spawn({"/bin/true"}, options, fds);
   say("error", result.ok ? "" : result.error);

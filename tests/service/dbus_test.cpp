@@ -1,6 +1,7 @@
 // The D-Bus front end to end: a private system-type bus with the shipped bus policy and a
 // service directory; callers as uid 1500/1501 (nsbroker-test-dbus-client, `nsbroker run
 // --dbus`); nsbrokerd started by D-Bus activation, exiting when idle.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -238,6 +239,36 @@ TEST_F(DbusTest, NsbrokerRunDbusRunsTheCommandAndExitsWithItsStatus) {
   ProcessResult result = run(spec, 60s);
   EXPECT_EQ(result.exit_code, 7) << result.describe() << logs();
   EXPECT_EQ(result.out, "uid=1500\n");
+}
+
+// Data fds travel as "4", "5", ... in Spawn's fds: --file FD DEST reads the content from one.
+TEST_F(DbusTest, NsbrokerRunDbusCarriesDataFdsAndServesInfoFd) {
+  start_bus();
+  int data[2], info[2];
+  ASSERT_EQ(::pipe2(data, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(info, O_CLOEXEC), 0);
+  const std::string content = "data over the bus\n";
+  ASSERT_EQ(::write(data[1], content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  ::close(data[1]);
+  ProcessSpec spec;
+  spec.argv = {binaries().client, "run", "--dbus"};
+  for (const std::string& m : base_mounts()) spec.argv.push_back(m);
+  // The child gets data[0] as fd 3 and info[1] as fd 4.
+  spec.argv.insert(spec.argv.end(), {"--tmpfs", "/tmp", "--file", "3", "/tmp/greeting", "--info-fd", "4",
+                                     "--", "/bin/cat", "/tmp/greeting"});
+  spec.pass_fds = {data[0], info[1]};
+  spec.uid = kUser;
+  spec.env = bus_->client_env();
+  ProcessResult result = run(spec, 60s);
+  ::close(data[0]);
+  ::close(info[1]);
+  EXPECT_EQ(result.exit_code, 0) << result.describe() << logs();
+  EXPECT_EQ(result.out, content);
+  char buffer[256] = {};
+  ssize_t n = ::read(info[0], buffer, sizeof(buffer) - 1);
+  ::close(info[0]);
+  EXPECT_GT(n, 0);
+  EXPECT_NE(std::string(buffer).find("child-pid"), std::string::npos) << buffer;
 }
 
 TEST_F(DbusTest, NsbrokerRunDbusForwardsSignalsAndReportsRefusals) {

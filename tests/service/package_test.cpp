@@ -20,8 +20,13 @@ class PackageTest : public ::testing::Test {
     if (!exists(std::string(NSBROKER_BUILD_DIR) + "/CPackConfig.cmake")) return;
     out_ = new TempDir("nsb-svc-deb-", 0755);
     ProcessSpec spec;
+    // cpack first builds the tree (its "preinstall" target); ctest runs after the build and
+    // perhaps beside other tests, so the install step is done here without building, exactly
+    // as `cmake --install` does it, into cpack's staging directory ($DESTDIR).
     spec.argv = {NSBROKER_CPACK_COMMAND, "--config", std::string(NSBROKER_BUILD_DIR) + "/CPackConfig.cmake",
-                 "-G", "DEB", "-B", out_->path()};
+                 "-G", "DEB", "-B", out_->path(), "-D", "CPACK_INSTALL_CMAKE_PROJECTS=",
+                 "-D", std::string("CPACK_INSTALL_COMMANDS=") + NSBROKER_CMAKE_COMMAND + " --install " +
+                           NSBROKER_BUILD_DIR};
     cpack_ = new ProcessResult(run(spec, 170s));
     for (const auto& entry : fs::directory_iterator(out_->path())) {
       if (entry.path().extension() == ".deb") debs_.push_back(entry.path().string());
@@ -92,7 +97,7 @@ TEST_F(PackageTest, DebHasTheFilesTheControlFieldsAndTheConffile) {
       NSBROKER_INSTALL_BINDIR "/nsbroker",
       NSBROKER_INSTALL_SBINDIR "/nsbrokerd",
       NSBROKER_INSTALL_LIBEXECDIR "/nsbroker/nsbroker-dbus-run",
-      NSBROKER_INSTALL_LIBEXECDIR "/nsbroker/bin/bwrap",
+      NSBROKER_INSTALL_LIBEXECDIR "/nsbroker/bwrap",
       NSBROKER_UNIT_DIR "/nsbrokerd.service",
       NSBROKER_UNIT_DIR "/nsbrokerd.socket",
       NSBROKER_DBUS_DIR "/system.d/org.nsbroker.Broker1.conf",

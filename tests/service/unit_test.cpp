@@ -76,6 +76,8 @@ TEST(DaemonOptions, UsageMentionsTheServiceOptions) {
 
 // ---- Spawn's arguments ----------------------------------------------------------------------
 
+using Extra = std::map<std::string, sdbus::Variant>;
+
 struct Fds {
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   int root = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -107,13 +109,22 @@ TEST(SpawnArgs, TranslatesEveryOption) {
   args.options["unshare-uts"] = sdbus::Variant(true);
   args.options["hostname"] = sdbus::Variant(std::string("box"));
   args.options["chdir"] = sdbus::Variant(bytes("/w"));
+  args.options["argv0"] = sdbus::Variant(bytes("sh-ish"));
   args.options["new-session"] = sdbus::Variant(true);
   args.options["as-pid-1"] = sdbus::Variant(true);
   args.options["die-with-parent"] = sdbus::Variant(true);
+  args.options["uid"] = sdbus::Variant(std::uint32_t{0});
+  args.options["gid"] = sdbus::Variant(std::uint32_t{7});
+  args.options["cap-add"] = sdbus::Variant(std::vector<std::string>{"CAP_NET_ADMIN"});
+  args.options["seccomp-fds"] = sdbus::Variant(std::vector<std::uint32_t>{4});
   args.options["mounts"] = sdbus::Variant(std::vector<MountTuple>{
-      MountTuple("ro-bind", bytes("/usr"), bytes("/usr"), -1, 0),
-      MountTuple("tmpfs", Bytes(), bytes("/tmp"), 01777, 1 << 20),
-      MountTuple("symlink", bytes("usr/bin"), bytes("/bin"), -1, 0)});
+      MountTuple("ro-bind", bytes("/usr"), bytes("/usr"), Extra{}),
+      MountTuple("tmpfs", Bytes(), bytes("/tmp"),
+                 Extra{{"perms", sdbus::Variant(std::uint32_t{01777})}, {"size", sdbus::Variant(std::uint64_t{1} << 20)}}),
+      MountTuple("bind", bytes("/maybe"), bytes("/m"), Extra{{"ignore-missing", sdbus::Variant(true)}}),
+      MountTuple("file", Bytes(), bytes("/etc/x"), Extra{{"fd", sdbus::Variant(std::uint32_t{5})}})});
+  args.fds["4"] = sdbus::UnixFd(fds.null);
+  args.fds["5"] = sdbus::UnixFd(fds.null);
   auto input = dbus::translate_spawn(args);
   ASSERT_TRUE(input) << input.failure().message;
   const wire::Spawn& spawn = input.value().spawn;
@@ -126,23 +137,36 @@ TEST(SpawnArgs, TranslatesEveryOption) {
   EXPECT_FALSE(spawn.unshare().net());
   EXPECT_EQ(spawn.hostname(), "box");
   EXPECT_EQ(spawn.chdir(), "/w");
+  EXPECT_EQ(spawn.argv0(), "sh-ish");
   EXPECT_TRUE(spawn.new_session());
   EXPECT_TRUE(spawn.as_pid_1());
   EXPECT_TRUE(spawn.die_with_parent());
-  ASSERT_EQ(spawn.mounts_size(), 3);
+  EXPECT_TRUE(spawn.has_uid());
+  EXPECT_EQ(spawn.uid(), 0u);
+  EXPECT_TRUE(spawn.has_gid());
+  EXPECT_EQ(spawn.gid(), 7u);
+  ASSERT_EQ(spawn.cap_add_size(), 1);
+  EXPECT_EQ(spawn.cap_add(0), "CAP_NET_ADMIN");
+  ASSERT_EQ(spawn.seccomp_fds_size(), 1);
+  EXPECT_EQ(spawn.seccomp_fds(0), 4u);
+  ASSERT_EQ(spawn.mounts_size(), 4);
   EXPECT_EQ(spawn.mounts(0).kind(), wire::MOUNT_RO_BIND);
   EXPECT_FALSE(spawn.mounts(0).has_perms());
   EXPECT_EQ(spawn.mounts(1).kind(), wire::MOUNT_TMPFS);
   EXPECT_TRUE(spawn.mounts(1).has_perms());
   EXPECT_EQ(spawn.mounts(1).perms(), 01777u);
   EXPECT_EQ(spawn.mounts(1).size_bytes(), 1u << 20);
-  EXPECT_EQ(spawn.mounts(2).source(), "usr/bin");
-  // Our own close-on-exec copies, above the standard fds.
+  EXPECT_TRUE(spawn.mounts(2).ignore_missing_source());
+  EXPECT_EQ(spawn.mounts(3).kind(), wire::MOUNT_FILE);
+  EXPECT_EQ(spawn.mounts(3).source_fd(), 5u);
+  // Our own close-on-exec copies, above the standard fds, data fds in order.
   for (const UniqueFd& fd : input.value().stdio) {
     EXPECT_GE(fd.get(), 3);
     EXPECT_TRUE(::fcntl(fd.get(), F_GETFD) & FD_CLOEXEC);
   }
   EXPECT_GE(input.value().cwd.get(), 3);
+  EXPECT_EQ(input.value().data.size(), 2u);
+  EXPECT_EQ(input.value().fds().data.size(), 2u);
 }
 
 TEST(SpawnArgs, UnshareAllAndShareNetCombineWhateverTheOrder) {
@@ -163,19 +187,26 @@ TEST(SpawnArgs, RefusesWhatItDoesNotKnowWithInvalidArgument) {
     std::function<void(dbus::SpawnArgs&, const Fds&)> change;
     const char* in_message;
   };
+  auto one_mount = [](MountTuple tuple) { return sdbus::Variant(std::vector<MountTuple>{std::move(tuple)}); };
   std::vector<Case> cases = {
       {"unknown option", [](dbus::SpawnArgs& a, const Fds&) { a.options["bogus"] = sdbus::Variant(true); }, "bogus"},
       {"wrong type", [](dbus::SpawnArgs& a, const Fds&) { a.options["unshare-net"] = sdbus::Variant(std::string("yes")); }, "unshare-net"},
       {"wrong type of shorthand", [](dbus::SpawnArgs& a, const Fds&) { a.options["unshare-all"] = sdbus::Variant(1u); }, "unshare-all"},
-      {"unknown mount kind", [](dbus::SpawnArgs& a, const Fds&) {
-         a.options["mounts"] = sdbus::Variant(std::vector<MountTuple>{MountTuple("overlay", Bytes(), bytes("/x"), -1, 0)});
+      {"mounts of the wrong type", [](dbus::SpawnArgs& a, const Fds&) { a.options["mounts"] = sdbus::Variant(std::string("x")); }, "a(sayaya{sv})"},
+      {"unknown mount kind", [&](dbus::SpawnArgs& a, const Fds&) {
+         a.options["mounts"] = one_mount(MountTuple("overlay", Bytes(), bytes("/x"), Extra{}));
        }, "overlay"},
-      {"perms out of range", [](dbus::SpawnArgs& a, const Fds&) {
-         a.options["mounts"] = sdbus::Variant(std::vector<MountTuple>{MountTuple("dir", Bytes(), bytes("/x"), 010000, 0)});
+      {"perms out of range", [&](dbus::SpawnArgs& a, const Fds&) {
+         a.options["mounts"] = one_mount(MountTuple("dir", Bytes(), bytes("/x"), Extra{{"perms", sdbus::Variant(std::uint32_t{010000})}}));
        }, "perms"},
+      {"unknown mount extra", [&](dbus::SpawnArgs& a, const Fds&) {
+         a.options["mounts"] = one_mount(MountTuple("dir", Bytes(), bytes("/x"), Extra{{"owner", sdbus::Variant(true)}}));
+       }, "owner"},
       {"missing cwd", [](dbus::SpawnArgs& a, const Fds&) { a.fds.erase("cwd"); }, "cwd"},
       {"missing stdout", [](dbus::SpawnArgs& a, const Fds&) { a.fds.erase("stdout"); }, "stdout"},
       {"unknown fd", [](dbus::SpawnArgs& a, const Fds& f) { a.fds["data"] = sdbus::UnixFd(f.null); }, "data"},
+      {"fd number out of range", [](dbus::SpawnArgs& a, const Fds& f) { a.fds["16"] = sdbus::UnixFd(f.null); }, "16"},
+      {"gap in data fds", [](dbus::SpawnArgs& a, const Fds& f) { a.fds["5"] = sdbus::UnixFd(f.null); }, "4 is missing"},
       {"too large", [](dbus::SpawnArgs& a, const Fds&) { a.env.push_back(Bytes(70000, 'x')); }, "too large"},
   };
   for (const Case& c : cases) {
@@ -192,34 +223,44 @@ TEST(SpawnArgs, RefusesWhatItDoesNotKnowWithInvalidArgument) {
 }
 
 // What `nsbroker run --dbus` sends is what the daemon reads back: the same wire::Spawn the
-// socket would have carried.
+// socket would have carried, every field of it.
 TEST(SpawnArgs, ClientAndDaemonTranslationsRoundTrip) {
   wire::Spawn spawn;
   spawn.add_argv("/bin/sh");
   spawn.add_argv("-c");
   spawn.add_argv("true");
   spawn.add_env("X=y");
+  spawn.mutable_unshare()->set_user(true);
   spawn.mutable_unshare()->set_net(true);
   spawn.mutable_unshare()->set_ipc(true);
   spawn.mutable_unshare()->set_uts(true);
   spawn.set_hostname("h");
   spawn.set_chdir("/tmp");
+  spawn.set_argv0("zero");
   spawn.set_new_session(true);
-  for (auto [kind, source, dest] : std::vector<std::tuple<wire::MountKind, const char*, const char*>>{
-           {wire::MOUNT_BIND, "/a", "/b"}, {wire::MOUNT_RO_BIND, "/c", "/d"},
-           {wire::MOUNT_DEV_BIND, "/dev/null", "/n"}, {wire::MOUNT_TMPFS, "", "/t"},
-           {wire::MOUNT_PROC, "", "/proc"}, {wire::MOUNT_DEV, "", "/dev"}, {wire::MOUNT_DIR, "", "/e"},
-           {wire::MOUNT_SYMLINK, "x", "/f"}, {wire::MOUNT_REMOUNT_RO, "", "/g"}}) {
+  spawn.set_die_with_parent(true);
+  spawn.set_as_pid_1(true);
+  spawn.set_has_uid(true);
+  spawn.set_uid(0);
+  spawn.set_has_gid(true);
+  spawn.set_gid(0);
+  spawn.add_cap_add("CAP_SYS_TIME");
+  spawn.add_seccomp_fds(4);
+  for (int kind = wire::MOUNT_BIND; kind <= wire::MOUNT_LOCK_FILE; ++kind) {
+    ASSERT_TRUE(wire::MountKind_IsValid(kind));
     wire::MountOp& op = *spawn.add_mounts();
-    op.set_kind(kind);
-    op.set_source(source);
-    op.set_dest(dest);
+    op.set_kind(static_cast<wire::MountKind>(kind));
+    op.set_source("/src" + std::to_string(kind));
+    op.set_dest("/dst" + std::to_string(kind));
   }
   spawn.mutable_mounts(3)->set_has_perms(true);
   spawn.mutable_mounts(3)->set_perms(0700);
   spawn.mutable_mounts(3)->set_size_bytes(4096);
+  spawn.mutable_mounts(0)->set_ignore_missing_source(true);
+  spawn.mutable_mounts(9)->set_source_fd(5);
 
   client::dbus::SpawnCall call = client::dbus::to_spawn_call(spawn, "/home/u");
+  ASSERT_EQ(call.unsupported, "");
   Fds fds;
   dbus::SpawnArgs args;
   args.argv = call.argv;
@@ -234,21 +275,14 @@ TEST(SpawnArgs, ClientAndDaemonTranslationsRoundTrip) {
   EXPECT_EQ(input.value().spawn.SerializeAsString(), expected.SerializeAsString());
 }
 
-TEST(RunOptions, DbusSelectsTheBusAndKeepsEverythingElse) {
-  std::vector<std::string_view> words = {"--unshare-net", "--dbus", "--", "true"};
-  auto parsed = client::parse_run_options(words, {});
-  ASSERT_EQ(parsed.kind, client::ParseKind::kRun) << parsed.error;
-  EXPECT_TRUE(parsed.options.use_dbus);
-  EXPECT_TRUE(parsed.options.spawn.unshare().net());
-  std::vector<std::string_view> plain = {"true"};
-  EXPECT_FALSE(client::parse_run_options(plain, {}).options.use_dbus);
-}
-
-TEST(RunOptions, DbusHelperPathCanBeChosen) {
-  ::setenv("NSBROKER_DBUS_RUN", "/somewhere/helper", 1);
-  EXPECT_EQ(client::dbus_helper_path(), "/somewhere/helper");
-  ::unsetenv("NSBROKER_DBUS_RUN");
-  EXPECT_NE(client::dbus_helper_path().find("nsbroker-dbus-run"), std::string::npos);
+// A field Spawn cannot carry is refused by the client instead of silently left out.
+TEST(SpawnArgs, TheClientRefusesWhatItCannotCarry) {
+  wire::Spawn spawn;
+  spawn.add_argv("true");
+  wire::MountOp& op = *spawn.add_mounts();
+  op.set_kind(static_cast<wire::MountKind>(999));
+  op.set_dest("/x");
+  EXPECT_NE(client::dbus::to_spawn_call(spawn, "/").unsupported, "");
 }
 
 // ---- bus credentials ------------------------------------------------------------------------

@@ -123,6 +123,33 @@ INSTANTIATE_TEST_SUITE_P(
                       add_mount(s, wire::MOUNT_DEV, "", "/dev2");
                     },
                     "--dev may be given only once"},
+        RefusalCase{"data op without fd",
+                    [](wire::Spawn& s) { add_mount(s, wire::MOUNT_RO_BIND_DATA, "", "/f"); },
+                    "--ro-bind-data needs the fd its data comes from"},
+        RefusalCase{"fd below the data fds",
+                    [](wire::Spawn& s) {
+                      add_mount(s, wire::MOUNT_FILE, "", "/f").set_source_fd(2);
+                    },
+                    "--file: fd 2 is not a data fd (those start at 4)"},
+        RefusalCase{"fd on a tmpfs",
+                    [](wire::Spawn& s) {
+                      add_mount(s, wire::MOUNT_TMPFS, "", "/t").set_source_fd(4);
+                    },
+                    "--tmpfs takes no file descriptor"},
+        RefusalCase{"try form of a tmpfs",
+                    [](wire::Spawn& s) {
+                      add_mount(s, wire::MOUNT_TMPFS, "", "/t").set_ignore_missing_source(true);
+                    },
+                    "--tmpfs has no -try form"},
+        RefusalCase{"chmod without mode",
+                    [](wire::Spawn& s) { add_mount(s, wire::MOUNT_CHMOD, "", "/t"); },
+                    "--chmod needs the mode"},
+        RefusalCase{"unknown capability",
+                    [](wire::Spawn& s) { s.add_cap_add("CAP_FLY"); },
+                    "--cap-add CAP_FLY: unknown capability"},
+        RefusalCase{"seccomp fd below the data fds",
+                    [](wire::Spawn& s) { s.add_seccomp_fds(1); },
+                    "seccomp_fds names fd 1, which is not a data fd"},
         RefusalCase{"too many mounts",
                     [](wire::Spawn& s) {
                       for (int i = 0; i < 513; ++i) add_mount(s, wire::MOUNT_DIR, "", "/d");
@@ -166,6 +193,36 @@ TEST(AcceptedRequest, KeepsOrderNamespacesAndNormalisedDestinations) {
   EXPECT_EQ(p.cwd_path, "/home/alice/project");
   EXPECT_TRUE(p.as_pid_1);
   EXPECT_EQ(p.mode, SandboxMode::kPrivileged);
+}
+
+TEST(AcceptedRequest, DataFdsBecomeIndexesFromTheFirstDataFd) {
+  wire::Spawn spawn = minimal_spawn();
+  auto& bind = add_mount(spawn, wire::MOUNT_RO_BIND, "", "/by-fd");
+  bind.set_source_fd(5);
+  bind.set_ignore_missing_source(true);
+  auto& data = add_mount(spawn, wire::MOUNT_RO_BIND_DATA, "", "/data");
+  data.set_source_fd(4);
+  data.set_has_perms(true);
+  data.set_perms(0);
+  spawn.add_seccomp_fds(6);
+  spawn.set_argv0("shown-name");
+  spawn.add_cap_add("net_admin");
+  auto plan = check(spawn);
+  ASSERT_TRUE(plan.ok()) << plan.failure().message;
+  EXPECT_EQ(plan.value().mounts[0].source_fd, 1u);
+  EXPECT_TRUE(plan.value().mounts[0].ignore_missing_source);
+  EXPECT_EQ(plan.value().mounts[1].source_fd, 0u);
+  EXPECT_EQ(plan.value().mounts[1].perms, 0u);
+  EXPECT_EQ(plan.value().client_filter_fds, std::vector<std::size_t>{2});
+  EXPECT_EQ(plan.value().argv0, "shown-name");
+  EXPECT_EQ(plan.value().capabilities_inside, std::uint64_t{1} << 12);
+}
+
+TEST(CapabilityMask, KnowsNamesWithAndWithoutPrefixAndAll) {
+  EXPECT_EQ(capability_mask("CAP_CHOWN"), std::uint64_t{1});
+  EXPECT_EQ(capability_mask("sys_admin"), std::uint64_t{1} << 21);
+  EXPECT_EQ(capability_mask("ALL"), (std::uint64_t{1} << 41) - 1);
+  EXPECT_EQ(capability_mask("CAP_NOPE"), std::nullopt);
 }
 
 TEST(AcceptedRequest, IgnoresARelativeWorkingDirectory) {

@@ -1,6 +1,8 @@
 // Table tests for parse_run_options(): bubblewrap's options → a Spawn request.
 #include "client/run_options.h"
 
+#include "run_options_summary.h"
+
 #include <gtest/gtest.h>
 
 #include <ostream>
@@ -11,91 +13,16 @@
 namespace nsbroker::client {
 namespace {
 
-using Words = std::vector<std::string_view>;
+using testing_support::case_name;
+using testing_support::summarize;
+using Words = testing_support::Words;
 
-template <typename Range>
-std::string join(const Range& items, std::string_view separator) {
-  std::string text;
-  for (const auto& item : items) {
-    if (!text.empty()) text += separator;
-    text += item;
-  }
-  return text;
-}
-
-std::string mount_kind_name(wire::MountKind kind) {
-  switch (kind) {
-    case wire::MOUNT_BIND: return "bind";
-    case wire::MOUNT_RO_BIND: return "ro-bind";
-    case wire::MOUNT_DEV_BIND: return "dev-bind";
-    case wire::MOUNT_TMPFS: return "tmpfs";
-    case wire::MOUNT_PROC: return "proc";
-    case wire::MOUNT_DEV: return "dev";
-    case wire::MOUNT_DIR: return "dir";
-    case wire::MOUNT_SYMLINK: return "symlink";
-    case wire::MOUNT_REMOUNT_RO: return "remount-ro";
-    default: return "kind" + std::to_string(kind);
-  }
-}
-
-std::string octal(unsigned value) {
-  char text[16];
-  std::snprintf(text, sizeof text, "%04o", value);
-  return text;
-}
-
-// "tmpfs /tmp perms=0700 size=4096", "ro-bind /usr /usr"
-std::string describe(const wire::MountOp& op) {
-  std::string text = mount_kind_name(op.kind());
-  if (!op.source().empty()) text += " " + op.source();
-  text += " " + op.dest();
-  if (op.has_perms()) text += " perms=" + octal(op.perms());
-  if (op.size_bytes() != 0) text += " size=" + std::to_string(op.size_bytes());
-  return text;
-}
-
-std::string describe(const wire::Namespaces& unshare) {
-  std::vector<std::string> names;
-  if (unshare.user()) names.push_back("user");
-  if (unshare.pid()) names.push_back("pid");
-  if (unshare.net()) names.push_back("net");
-  if (unshare.ipc()) names.push_back("ipc");
-  if (unshare.uts()) names.push_back("uts");
-  if (unshare.cgroup()) names.push_back("cgroup");
-  return join(names, " ");
-}
-
-// A one-line summary of everything the parser filled in; fields left at their defaults are
-// omitted so that each table row states only what it is about.
-std::string summarize(const RunOptions& options) {
-  const wire::Spawn& spawn = options.spawn;
-  std::vector<std::string> parts{"argv=[" + join(spawn.argv(), " ") + "]"};
-  if (spawn.env_size() > 0) parts.push_back("env=[" + join(spawn.env(), " ") + "]");
-  if (std::string unshare = describe(spawn.unshare()); !unshare.empty()) {
-    parts.push_back("unshare=[" + unshare + "]");
-  }
-  if (spawn.mounts_size() > 0) {
-    std::vector<std::string> mounts;
-    for (const wire::MountOp& op : spawn.mounts()) mounts.push_back(describe(op));
-    parts.push_back("mounts=[" + join(mounts, "; ") + "]");
-  }
-  if (!spawn.chdir().empty()) parts.push_back("chdir=" + spawn.chdir());
-  if (!spawn.cwd_path().empty()) parts.push_back("cwd_path=" + spawn.cwd_path());
-  if (!spawn.hostname().empty()) parts.push_back("hostname=" + spawn.hostname());
-  if (spawn.new_session()) parts.push_back("new-session");
-  if (spawn.die_with_parent()) parts.push_back("die-with-parent");
-  if (spawn.as_pid_1()) parts.push_back("as-pid-1");
-  if (!options.socket_path.empty()) parts.push_back("socket=" + options.socket_path);
-  return join(parts, " ");
+std::string join(const Words& words, std::string_view separator) {
+  return testing_support::join_words(words, separator);
 }
 
 ParseOutcome parse(const Words& words, const Words& environment = {}) {
   return parse_run_options(words, environment);
-}
-
-template <typename Case>
-std::string case_name(const testing::TestParamInfo<Case>& info) {
-  return info.param.name;
 }
 
 // ---- accepted command lines -----------------------------------------------------------------
@@ -334,6 +261,10 @@ struct ErrorCase {
 const std::string kNoCommand =
     "no command given: put the program to run and its arguments after the options";
 
+const std::string kPermsBefore =
+    "--perms must come right before the --tmpfs, --dir, --file, --bind-data or --ro-bind-data "
+    "it applies to, but ";
+
 const ErrorCase kErrorCases[] = {
     // No command.
     {"Nothing", {}, kNoCommand},
@@ -371,8 +302,12 @@ const ErrorCase kErrorCases[] = {
      {"--chdir=/x", "true"},
      "unknown option --chdir=/x: see --help for the options"},
     {"BwrapOptionNotSupported",
-     {"--bind-try", "/a", "/b", "true"},
-     "unknown option --bind-try: see --help for the options"},
+     {"--overlay-src", "/a", "--tmp-overlay", "/b", "true"},
+     "--overlay-src is not supported: nsbrokerd does not mount overlay file systems"},
+    {"BwrapOnlyOption", {"--args", "3", "true"}, "unknown option --args: see --help for the options"},
+    {"BwrapOnlyLevelPrefix",
+     {"--level-prefix", "true"},
+     "unknown option --level-prefix: see --help for the options"},
 
     // --perms values.
     {"PermsNotOctal",
@@ -393,7 +328,8 @@ const ErrorCase kErrorCases[] = {
     {"PermsEmpty", {"--perms", "", "--dir", "/d", "true"}, "--perms: OCTAL must not be empty"},
     {"PermsTwice",
      {"--perms", "0700", "--perms", "0755", "--dir", "/d", "true"},
-     "--perms given twice before the same --tmpfs or --dir: keep one"},
+     "--perms given twice before the same --tmpfs, --dir, --file, --bind-data or --ro-bind-data: "
+     "keep one"},
 
     // --size values.
     {"SizeZero",
@@ -415,18 +351,18 @@ const ErrorCase kErrorCases[] = {
     // --perms/--size not consumed by the next option.
     {"PermsBeforeBind",
      {"--perms", "0700", "--bind", "/a", "/b", "true"},
-     "--perms must come right before the --tmpfs or --dir it applies to, but --bind follows it"},
+     kPermsBefore + "--bind follows it"},
     {"PermsBeforeNonMountOption",
      {"--perms", "0700", "--unshare-pid", "--dir", "/d", "true"},
-     "--perms must come right before the --tmpfs or --dir it applies to, but --unshare-pid "
+     kPermsBefore + "--unshare-pid "
      "follows it"},
     {"PermsBeforeCommand",
      {"--perms", "0700", "true"},
-     "--perms must come right before the --tmpfs or --dir it applies to, but the command "
+     kPermsBefore + "the command "
      "follows it"},
     {"PermsBeforeDoubleDash",
      {"--perms", "0700", "--", "true"},
-     "--perms must come right before the --tmpfs or --dir it applies to, but the command "
+     kPermsBefore + "the command "
      "follows it"},
     {"SizeBeforeDir",
      {"--size", "4096", "--dir", "/d", "true"},
