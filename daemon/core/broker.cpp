@@ -11,21 +11,6 @@
 namespace nsbroker {
 namespace {
 
-const char* option_name(wire::MountKind kind) {
-  switch (kind) {
-    case wire::MOUNT_BIND: return "bind";
-    case wire::MOUNT_RO_BIND: return "ro-bind";
-    case wire::MOUNT_DEV_BIND: return "dev-bind";
-    case wire::MOUNT_TMPFS: return "tmpfs";
-    case wire::MOUNT_PROC: return "proc";
-    case wire::MOUNT_DEV: return "dev";
-    case wire::MOUNT_DIR: return "dir";
-    case wire::MOUNT_SYMLINK: return "symlink";
-    case wire::MOUNT_REMOUNT_RO: return "remount-ro";
-    default: return "mount";
-  }
-}
-
 // What the audit record says about the request: its mounts and namespaces, as asked.
 audit::DecisionRecord describe_request(const auth::Caller& caller, const wire::Spawn& request) {
   audit::DecisionRecord record;
@@ -33,7 +18,7 @@ audit::DecisionRecord describe_request(const auth::Caller& caller, const wire::S
   record.transport = caller.transport;
   record.argv0 = request.argv_size() > 0 ? request.argv(0) : "";
   for (const wire::MountOp& op : request.mounts()) {
-    std::string text = option_name(op.kind());
+    std::string text = policy::mount_option_name(op.kind()) + 2;  // "ro-bind", without "--"
     if (!op.source().empty()) text += " " + op.source();
     record.mounts.push_back(text + " " + op.dest());
   }

@@ -11,23 +11,8 @@ namespace {
 
 std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
-const char* option_name(wire::MountKind kind) {
-  switch (kind) {
-    case wire::MOUNT_BIND: return "--bind";
-    case wire::MOUNT_RO_BIND: return "--ro-bind";
-    case wire::MOUNT_DEV_BIND: return "--dev-bind";
-    case wire::MOUNT_TMPFS: return "--tmpfs";
-    case wire::MOUNT_PROC: return "--proc";
-    case wire::MOUNT_DEV: return "--dev";
-    case wire::MOUNT_DIR: return "--dir";
-    case wire::MOUNT_SYMLINK: return "--symlink";
-    case wire::MOUNT_REMOUNT_RO: return "--remount-ro";
-    default: return "mount operation";
-  }
-}
-
 std::string describe(const MountStep& step) {
-  std::string text = option_name(step.kind);
+  std::string text = mount_option_name(step.kind);
   if (!step.source.empty()) text += " " + step.source;
   return text + " " + step.dest;
 }

@@ -10,26 +10,6 @@ Failure invalid(std::string message) { return fail(wire::ERROR_INVALID_ARGUMENT,
 
 bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
-const char* option_name(wire::MountKind kind) {
-  switch (kind) {
-    case wire::MOUNT_BIND: return "--bind";
-    case wire::MOUNT_RO_BIND: return "--ro-bind";
-    case wire::MOUNT_DEV_BIND: return "--dev-bind";
-    case wire::MOUNT_TMPFS: return "--tmpfs";
-    case wire::MOUNT_PROC: return "--proc";
-    case wire::MOUNT_DEV: return "--dev";
-    case wire::MOUNT_DIR: return "--dir";
-    case wire::MOUNT_SYMLINK: return "--symlink";
-    case wire::MOUNT_REMOUNT_RO: return "--remount-ro";
-    case wire::MOUNT_FILE: return "--file";
-    case wire::MOUNT_BIND_DATA: return "--bind-data";
-    case wire::MOUNT_RO_BIND_DATA: return "--ro-bind-data";
-    case wire::MOUNT_CHMOD: return "--chmod";
-    case wire::MOUNT_LOCK_FILE: return "--lock-file";
-    default: return "mount operation";
-  }
-}
-
 bool is_data(wire::MountKind kind) {
   return kind == wire::MOUNT_FILE || kind == wire::MOUNT_BIND_DATA ||
          kind == wire::MOUNT_RO_BIND_DATA;
@@ -50,7 +30,7 @@ bool takes_perms(wire::MountKind kind) {
 }
 
 Result<MountStep> check_mount(const wire::MountOp& op, const RequestLimits& limits) {
-  const char* name = option_name(op.kind());
+  const char* name = mount_option_name(op.kind());
   if (op.kind() == wire::MOUNT_KIND_UNSPECIFIED || !wire::MountKind_IsValid(op.kind())) {
     return invalid("unknown mount operation kind " + std::to_string(op.kind()));
   }
@@ -124,6 +104,26 @@ std::optional<Failure> check_environment(const wire::Spawn& spawn) {
 }
 
 }  // namespace
+
+const char* mount_option_name(wire::MountKind kind) {
+  switch (kind) {
+    case wire::MOUNT_BIND: return "--bind";
+    case wire::MOUNT_RO_BIND: return "--ro-bind";
+    case wire::MOUNT_DEV_BIND: return "--dev-bind";
+    case wire::MOUNT_TMPFS: return "--tmpfs";
+    case wire::MOUNT_PROC: return "--proc";
+    case wire::MOUNT_DEV: return "--dev";
+    case wire::MOUNT_DIR: return "--dir";
+    case wire::MOUNT_SYMLINK: return "--symlink";
+    case wire::MOUNT_REMOUNT_RO: return "--remount-ro";
+    case wire::MOUNT_FILE: return "--file";
+    case wire::MOUNT_BIND_DATA: return "--bind-data";
+    case wire::MOUNT_RO_BIND_DATA: return "--ro-bind-data";
+    case wire::MOUNT_CHMOD: return "--chmod";
+    case wire::MOUNT_LOCK_FILE: return "--lock-file";
+    default: return "mount operation";
+  }
+}
 
 std::optional<std::uint64_t> capability_mask(std::string_view name) {
   static constexpr const char* kNames[] = {

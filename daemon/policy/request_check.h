@@ -27,6 +27,9 @@ struct RequestLimits {
 Result<Plan> check_request(const auth::Caller& caller, const wire::Spawn& spawn, SandboxMode mode,
                            const RequestLimits& limits = {});
 
+// The client option a mount kind comes from: "--ro-bind", "--tmpfs", ...
+const char* mount_option_name(wire::MountKind kind);
+
 // "CAP_NET_ADMIN" / "net_admin" -> its bit; "ALL" -> every capability; unknown -> nullopt.
 std::optional<std::uint64_t> capability_mask(std::string_view name);
 
