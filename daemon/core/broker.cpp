@@ -1,6 +1,7 @@
 #include "core/broker.h"
 
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstring>
@@ -86,6 +87,21 @@ void Broker::wrap_events(supervise::RunEvents& events, const auth::Caller& calle
   };
 }
 
+// A sandbox never gets more than its caller had; a request made from inside one of our
+// sandboxes could only be judged against that sandbox's own plan, which is not modelled: it is
+// refused (the daemon's socket is also masked inside sandboxes by the default policy).
+std::optional<Failure> Broker::refuse_from_inside_a_sandbox(const auth::Caller& caller) {
+  struct stat st {};
+  std::string link = std::to_string(caller.pid) + "/ns/pid";
+  if (::fstatat(services_.proc_dir_fd, link.c_str(), &st, 0) < 0) {
+    return fail(wire::ERROR_DENIED, "cannot tell the caller's pid namespace: refusing");
+  }
+  if (!services_.live->is_sandbox_pid_namespace(st.st_ino)) return std::nullopt;
+  return fail(wire::ERROR_DENIED,
+              "the request comes from inside an nsbroker sandbox; nested sandboxes are refused "
+              "(a sandbox may never give more than its caller had)");
+}
+
 std::optional<Failure> Broker::check_limits(const auth::Caller& caller,
                                            const policy::Decision& decision) {
   const policy::Limits& limits = decision.limits;
@@ -127,6 +143,7 @@ Result<std::shared_ptr<supervise::SandboxRun>> Broker::spawn(const auth::Caller&
                                                    std::to_string(policy::kFirstDataFd + fds.data.size())));
     }
   }
+  if (auto nested = refuse_from_inside_a_sandbox(caller)) return refuse(*nested);
   // One snapshot per request: a reload never changes a decision half-way.
   std::shared_ptr<const policy::CompiledPolicy> current = services_.policy->current();
   policy::Evaluation evaluation = policy::evaluate(*current, caller, request, services_.mode);

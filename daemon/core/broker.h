@@ -32,6 +32,7 @@ class Broker {
   const server::Services& services() const { return services_; }
 
  private:
+  std::optional<Failure> refuse_from_inside_a_sandbox(const auth::Caller& caller);
   // Spawn rate, then live sandboxes (which takes a slot): per uid, from the profile.
   std::optional<Failure> check_limits(const auth::Caller& caller, const policy::Decision& decision);
   void wrap_events(supervise::RunEvents& events, const auth::Caller& caller,

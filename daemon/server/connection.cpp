@@ -116,11 +116,15 @@ void Connection::handle_spawn(const wire::Spawn& spawn, wire::Record& record) {
   fds.cwd = record.fds[3].get();
   for (std::size_t i = kSpawnFdCount; i < record.fds.size(); ++i) fds.data.push_back(record.fds[i].get());
   supervise::RunEvents events;
-  auto self = shared_from_this();
-  events.started = [self](pid_t pid, int pidfd) { self->on_started(pid, pidfd); };
-  events.finished = [self](const std::optional<Failure>& failure,
+  // Weak: the connection lives as long as its socket is watched; the run must not keep it
+  // (a cycle through run_ would outlive the daemon's event loop at shutdown).
+  std::weak_ptr<Connection> weak = shared_from_this();
+  events.started = [weak](pid_t pid, int pidfd) {
+    if (auto self = weak.lock()) self->on_started(pid, pidfd);
+  };
+  events.finished = [weak](const std::optional<Failure>& failure,
                            const supervise::ExitStatus& status) {
-    self->on_finished(failure, status);
+    if (auto self = weak.lock()) self->on_finished(failure, status);
   };
   auto run = broker_.spawn(caller_, spawn, fds, std::move(events));
   // The children have their copies: the daemon must not keep the caller's stdio open (a

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace nsbroker::supervise {
 
@@ -21,9 +22,16 @@ class LiveSandboxes {
   std::size_t count(uid_t uid) const;
   std::size_t max_per_uid() const { return max_per_uid_; }
 
+  // The PID namespaces of running sandboxes (by nsfs inode), to recognise a request that
+  // comes from inside one of them.
+  void add_pid_namespace(ino_t ns) { pid_namespaces_.insert(ns); }
+  void remove_pid_namespace(ino_t ns) { pid_namespaces_.erase(ns); }
+  bool is_sandbox_pid_namespace(ino_t ns) const { return pid_namespaces_.count(ns) != 0; }
+
  private:
   std::size_t max_per_uid_;
   std::unordered_map<uid_t, std::size_t> live_;
+  std::unordered_set<ino_t> pid_namespaces_;
 };
 
 }  // namespace nsbroker::supervise

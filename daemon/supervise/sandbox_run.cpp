@@ -1,5 +1,6 @@
 #include "supervise/sandbox_run.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,6 +95,7 @@ void SandboxRun::read_reports() {
         continue;
       }
       sandbox_pidfd_.emplace(io_, pidfd);
+      register_pid_namespace();
       watch_sandbox();
       if (kill_reason_) sys::pidfd_send_signal(pidfd, SIGKILL);
       else if (pending_signal_ != 0) sys::pidfd_send_signal(pidfd, pending_signal_);
@@ -132,6 +134,16 @@ void SandboxRun::watch_outside_stage() {
                             });
 }
 
+void SandboxRun::register_pid_namespace() {
+  // Through the daemon's own /proc: the sandbox process is our unreaped child.
+  struct stat st {};
+  std::string link = std::to_string(sandbox_pid_) + "/ns/pid";
+  if (::fstatat(services_.proc_dir_fd, link.c_str(), &st, 0) == 0) {
+    pid_namespace_ = st.st_ino;
+    services_.live->add_pid_namespace(pid_namespace_);
+  }
+}
+
 void SandboxRun::watch_sandbox() {
   sandbox_pidfd_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
                              [self = shared_from_this()](const boost::system::error_code& ec) {
@@ -145,6 +157,7 @@ void SandboxRun::reap_sandbox() {
   pid_t pid = ::wait4(sandbox_pid_, &status, WNOHANG, &usage);
   if (pid == 0) return watch_sandbox();
   sandbox_reaped_ = true;
+  if (pid_namespace_ != 0) services_.live->remove_pid_namespace(pid_namespace_);
   status_.signaled = WIFSIGNALED(status);
   status_.value = status_.signaled ? WTERMSIG(status) : WEXITSTATUS(status);
   status_.usage = usage;

@@ -71,6 +71,7 @@ class SandboxRun : public std::enable_shared_from_this<SandboxRun> {
   void setup_ended();
   void watch_outside_stage();
   void watch_sandbox();
+  void register_pid_namespace();
   void reap_sandbox();
   void finish_if_done();
   void start_wall_clock();
@@ -86,6 +87,7 @@ class SandboxRun : public std::enable_shared_from_this<SandboxRun> {
   boost::asio::posix::stream_descriptor outside_pidfd_;
   boost::asio::posix::stream_descriptor report_;
   pid_t sandbox_pid_ = -1;
+  ino_t pid_namespace_ = 0;  // registered in services_.live while the sandbox runs
   std::optional<boost::asio::posix::stream_descriptor> sandbox_pidfd_;
 
   bool setup_done_ = false;

@@ -665,6 +665,15 @@ TEST_P(SandboxTest, EnvironmentIsTheClientsAsModified) {
   EXPECT_EQ(r.out, "ONLY=this\n") << r.describe();
 }
 
+// Even where the daemon's socket is visible inside (this test's open policy masks nothing), a
+// request from inside a sandbox is refused: a sub-sandbox may never exceed its parent.
+TEST_P(SandboxTest, RequestFromInsideASandboxIsRefused) {
+  auto r = run({"--ro-bind", "/", "/", "--", binaries().client, "run", "--socket",
+                daemon_->socket_path(), "--ro-bind", "/", "/", "--", "true"});
+  EXPECT_EQ(r.exit_code, 1) << r.describe();
+  EXPECT_THAT(r.err, HasSubstr("nested sandboxes are refused")) << r.describe();
+}
+
 INSTANTIATE_TEST_SUITE_P(Configs, SandboxTest, ::testing::ValuesIn(kAllConfigs), ConfigName());
 
 // The per-uid cap on live sandboxes refuses the excess with a clear error, and only for that
