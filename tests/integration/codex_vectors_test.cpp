@@ -452,6 +452,11 @@ TEST_P(CodexVectorTest, ReplaysThroughTheBwrapFront) {
   if (ours.probe.count("argv0") && theirs.probe.count("argv0")) {
     EXPECT_EQ(basename_of(ours.probe.at("argv0")), basename_of(theirs.probe.at("argv0"))) << both;
   }
+  std::cout << "[ compare  ] side by side with " << debian.path
+            << (debian.has_argv0 ? "" : " (without --argv0)") << ": exit status, "
+            << ours.probe.size() << " probe fields, " << ours.mounts_in_tree.size()
+            << " mounts in the tree, " << ours.created.size() << " paths created on the host, "
+            << ours.script_lines.size() << " output lines\n";
 }
 
 
