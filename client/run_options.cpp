@@ -728,18 +728,6 @@ ParseOutcome failure(const Builder& builder, std::string message) {
   return result;
 }
 
-// The D-Bus path carries the request, not the client's own status and blocking fds: refuse
-// them there rather than drop them.
-MaybeError check_dbus_path(const Builder& builder) {
-  const RunOptions& o = builder.options;
-  if (!o.use_dbus) return std::nullopt;
-  if (o.info_fd || o.json_status_fd || o.block_fd || o.userns_block_fd || o.sync_fd) {
-    return std::string("--info-fd, --json-status-fd, --block-fd, --userns-block-fd and --sync-fd "
-                       "are not supported with --dbus: use the socket (leave out --dbus)");
-  }
-  return std::nullopt;
-}
-
 ParseOutcome finish(Builder& builder, Words command) {
   if (MaybeError error = check_pending_modifiers(builder, "the command", kTakesNothing)) {
     return failure(builder, std::move(*error));
@@ -752,7 +740,6 @@ ParseOutcome finish(Builder& builder, Words command) {
                    "no command given: put the program to run and its arguments after the options");
   }
   if (MaybeError error = check_process_options(builder)) return failure(builder, std::move(*error));
-  if (MaybeError error = check_dbus_path(builder)) return failure(builder, std::move(*error));
   wire::Spawn& spawn = builder.spawn();
   if (builder.seccomp_fd) spawn.add_seccomp_fds(attach_data_fd(builder, *builder.seccomp_fd));
   add_capabilities(builder);

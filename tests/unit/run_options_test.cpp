@@ -450,17 +450,3 @@ TEST(RunOptions, EveryMountHasAKind) {
 
 }  // namespace
 }  // namespace nsbroker::client
-
-namespace nsbroker::client {
-namespace {
-
-TEST(RunOptionsDbus, RefusesClientSideFdsItCannotCarry) {
-  std::vector<std::string_view> words = {"--dbus", "--info-fd", "3", "--", "true"};
-  std::vector<std::string_view> env;
-  ParseOutcome outcome = parse_run_options(words, env);
-  ASSERT_EQ(outcome.kind, ParseKind::kError);
-  EXPECT_NE(outcome.error.find("not supported with --dbus"), std::string::npos) << outcome.error;
-}
-
-}  // namespace
-}  // namespace nsbroker::client
