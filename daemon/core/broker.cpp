@@ -3,6 +3,8 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <csignal>
+
 #include <cstdio>
 #include <cstring>
 
@@ -90,6 +92,14 @@ void Broker::wrap_events(supervise::RunEvents& events, const auth::Caller& calle
 // A sandbox never gets more than its caller had; a request made from inside one of our
 // sandboxes could only be judged against that sandbox's own plan, which is not modelled: it is
 // refused (the daemon's socket is also masked inside sandboxes by the default policy).
+bool Broker::may_forward_signal(int sig) {
+  switch (sig) {
+    case SIGINT: case SIGTERM: case SIGHUP: case SIGQUIT: case SIGUSR1: case SIGUSR2:
+    case SIGWINCH: case SIGKILL: case SIGCONT: return true;
+    default: return false;
+  }
+}
+
 std::optional<Failure> Broker::refuse_from_inside_a_sandbox(const auth::Caller& caller) {
   struct stat st {};
   std::string link = std::to_string(caller.pid) + "/ns/pid";

@@ -31,6 +31,9 @@ class Broker {
 
   const server::Services& services() const { return services_; }
 
+  // Signals a caller may forward to its own sandbox, whatever the transport.
+  static bool may_forward_signal(int sig);
+
  private:
   std::optional<Failure> refuse_from_inside_a_sandbox(const auth::Caller& caller);
   // Spawn rate, then live sandboxes (which takes a slot): per uid, from the profile.

@@ -16,15 +16,6 @@ namespace {
 
 constexpr auto kBusCallTimeout = std::chrono::seconds(10);
 
-// The signals a caller may send to its sandbox: the same allowlist as the socket's Signal
-// record (server/connection.cpp).
-bool is_forwardable(int sig) {
-  switch (sig) {
-    case SIGINT: case SIGTERM: case SIGHUP: case SIGQUIT: case SIGUSR1: case SIGUSR2:
-    case SIGWINCH: case SIGKILL: case SIGCONT: return true;
-    default: return false;
-  }
-}
 
 std::uint64_t realtime_usec() {
   timespec now{};
@@ -299,7 +290,7 @@ void Front::on_kill(sdbus::MethodCall call) {
                          "no sandbox '" + id + "' of uid " + std::to_string(caller.value().uid) +
                              " is running (List shows yours)");
     }
-    if (!is_forwardable(sig)) {
+    if (!Broker::may_forward_signal(sig)) {
       return reply_error(call, kErrorInvalidArgument,
                          "signal " + std::to_string(sig) +
                              " may not be sent; allowed: HUP INT QUIT KILL USR1 USR2 TERM CONT WINCH");

@@ -9,15 +9,6 @@
 namespace nsbroker::server {
 namespace {
 
-// Signals a client may forward to its own sandbox.
-bool is_forwardable(int sig) {
-  switch (sig) {
-    case SIGINT: case SIGTERM: case SIGHUP: case SIGQUIT: case SIGUSR1: case SIGUSR2:
-    case SIGWINCH: case SIGKILL: case SIGCONT: return true;
-    default: return false;
-  }
-}
-
 constexpr std::size_t kSpawnFdCount = 4;  // stdin, stdout, stderr, cwd
 
 }  // namespace
@@ -136,7 +127,7 @@ void Connection::handle_spawn(const wire::Spawn& spawn, wire::Record& record) {
 }
 
 void Connection::handle_signal(const wire::Signal& signal) {
-  if (!is_forwardable(signal.signal())) {
+  if (!Broker::may_forward_signal(signal.signal())) {
     return send_error(wire::ERROR_INVALID_ARGUMENT,
                       "signal " + std::to_string(signal.signal()) + " may not be forwarded");
   }
