@@ -16,7 +16,6 @@ namespace {
 
 constexpr auto kBusCallTimeout = std::chrono::seconds(10);
 
-
 std::uint64_t realtime_usec() {
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
