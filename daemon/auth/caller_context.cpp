@@ -121,8 +121,9 @@ Result<CallerContext> read_caller_context(int proc_dir_fd, const Caller& caller,
   if (!umask) return context_failure("umask");
   context.umask = *umask;
   auto cgroup_text = read_small_file(pid_dir.get(), "cgroup");
-  if (!cgroup_text) return context_failure("cgroups");
-  auto procs = cgroups.procs_files(*cgroup_text);
+  auto own_cgroup_text = read_small_file(proc_dir_fd, "self/cgroup");
+  if (!cgroup_text || !own_cgroup_text) return context_failure("cgroups");
+  auto procs = cgroups.procs_files(*cgroup_text, *own_cgroup_text);
   if (!procs) return procs.failure();
   context.cgroup_procs = std::move(procs.value());
   if (auto failure = read_limits(pid_dir.get(), caller.pid, context)) return *failure;

@@ -96,10 +96,12 @@ const CgroupMount* CgroupMounts::find(bool unified, const std::vector<std::strin
   return nullptr;
 }
 
-Result<std::vector<std::string>> CgroupMounts::procs_files(std::string_view proc_cgroup) const {
+Result<std::vector<std::string>> CgroupMounts::procs_files(std::string_view proc_cgroup,
+                                                          std::string_view own_cgroup) const {
   std::vector<std::string> files;
+  std::vector<std::string> own = split(own_cgroup, '\n');
   for (const std::string& line : split(proc_cgroup, '\n')) {
-    if (line.empty()) continue;
+    if (line.empty() || std::find(own.begin(), own.end(), line) != own.end()) continue;
     // "HIERARCHY-ID:CONTROLLERS:PATH"; the path may itself contain ':'.
     std::size_t first = line.find(':');
     std::size_t second = first == std::string::npos ? first : line.find(':', first + 1);

@@ -25,11 +25,14 @@ class CgroupMounts {
   static CgroupMounts read_own();
 
   // The cgroup.procs files, in the daemon's view, of the cgroups listed in `proc_cgroup` (a
-  // process's /proc/PID/cgroup). A hierarchy the daemon does not see is skipped when nothing
+  // process's /proc/PID/cgroup) that differ from the daemon's own (`own_cgroup`, its
+  // /proc/self/cgroup): the setup processes start in the daemon's cgroups, and a migration costs
+  // about a millisecond per hierarchy. A hierarchy the daemon does not see is skipped when nothing
   // can be limited through it (cgroup v2 not mounted, a named v1 hierarchy without
   // controllers); a v1 controller hierarchy it does not see, or a cgroup outside its cgroup
   // namespace, is a failure: the sandbox would escape a limit its caller has.
-  Result<std::vector<std::string>> procs_files(std::string_view proc_cgroup) const;
+  Result<std::vector<std::string>> procs_files(std::string_view proc_cgroup,
+                                               std::string_view own_cgroup = {}) const;
 
   const std::vector<CgroupMount>& mounts() const { return mounts_; }
 

@@ -55,6 +55,13 @@ TEST(CgroupMounts, HybridPlacesTheCallerInEveryHierarchy) {
                                          "/sys/fs/cgroup/unified/u/cgroup.procs"));
 }
 
+TEST(CgroupMounts, HierarchiesWhereTheDaemonIsInTheSameCgroupNeedNoMove) {
+  auto files = CgroupMounts::parse(kHybrid).procs_files("8:pids:/jail\n4:memory:/m\n0::/u\n",
+                                                        "8:pids:/\n4:memory:/m\n0::/u\n");
+  ASSERT_TRUE(files) << files.failure().message;
+  EXPECT_THAT(files.value(), ElementsAre("/sys/fs/cgroup/pids/jail/cgroup.procs"));
+}
+
 TEST(CgroupMounts, AHierarchyThatLimitsNothingMayBeInvisible) {
   // Pure v1 hosts still list "0::/" for the unmounted v2 hierarchy.
   auto files = CgroupMounts::parse(
