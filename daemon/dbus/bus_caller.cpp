@@ -59,7 +59,6 @@ std::optional<ProcessIds> process_ids(int pidfd, pid_t pid, std::string& why) {
     return std::nullopt;
   }
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::optional<ProcessIds> ids;
   std::string line;
   std::optional<uid_t> euid;
   std::optional<gid_t> egid;

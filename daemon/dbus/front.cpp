@@ -51,8 +51,8 @@ struct Front::PendingSpawn {
   service::ActivityHold hold;
 };
 
-Front::Front(boost::asio::io_context& io, Broker& broker, service::Activity* activity)
-    : io_(io), broker_(broker), services_(broker.services()), activity_(activity) {}
+Front::Front(Broker& broker, service::Activity* activity)
+    : broker_(broker), services_(broker.services()), activity_(activity) {}
 
 Front::~Front() {
   *alive_ = false;
@@ -67,7 +67,7 @@ Front::~Front() {
 Result<std::unique_ptr<Front>> Front::start(boost::asio::io_context& io, Broker& broker,
                                             service::Activity* activity,
                                             const FrontConfig& config) {
-  std::unique_ptr<Front> front(new Front(io, broker, activity));
+  std::unique_ptr<Front> front(new Front(broker, activity));
   try {
     const char* starter = std::getenv("DBUS_STARTER_ADDRESS");
     if (!config.address.empty()) {

@@ -66,7 +66,7 @@ class Front {
   struct PendingSpawn;
   using CallerCallback = std::function<void(Result<auth::Caller>)>;
 
-  Front(boost::asio::io_context& io, Broker& broker, service::Activity* activity);
+  Front(Broker& broker, service::Activity* activity);
 
   void export_object();
   void on_spawn(sdbus::MethodCall call);
@@ -89,7 +89,6 @@ class Front {
   void send_reply(sdbus::MethodReply& reply);
   void send_signal(sdbus::Signal& signal);
 
-  boost::asio::io_context& io_;
   Broker& broker_;
   const server::Services& services_;
   service::Activity* activity_;
