@@ -73,6 +73,26 @@ bool keep_sandbox_stage_capabilities(const ChildPlan& plan) {
   return restrict_capabilities(kSandboxStageNeeds, sandbox_stage_permitted(plan));
 }
 
+CallerFileAccess::CallerFileAccess() {
+  __user_cap_data_struct data[2] = {};
+  if (capget(data) < 0) return;
+  saved_effective_ = data[0].effective | std::uint64_t{data[1].effective} << 32;
+  data[0].effective = data[1].effective = 0;
+  ok_ = capset(data) == 0;
+}
+
+CallerFileAccess::~CallerFileAccess() {
+  if (!ok_) return;
+  int saved = errno;  // callers report the errno of the work done meanwhile
+  __user_cap_data_struct data[2] = {};
+  if (capget(data) == 0) {
+    data[0].effective = static_cast<std::uint32_t>(saved_effective_);
+    data[1].effective = static_cast<std::uint32_t>(saved_effective_ >> 32);
+    capset(data);
+  }
+  errno = saved;
+}
+
 bool set_file_permission_override(bool enabled) {
   __user_cap_data_struct data[2] = {};
   if (capget(data) < 0) return false;

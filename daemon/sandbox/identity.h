@@ -1,6 +1,8 @@
 // Credentials and capabilities of the setup processes and of the command.
 #pragma once
 
+#include <cstdint>
+
 #include "sandbox/child_plan.h"
 
 namespace nsbroker::sandbox {
@@ -20,6 +22,23 @@ bool keep_outside_stage_capabilities(const ChildPlan& plan);
 // to the caller (SETUID, SETGID, SETPCAP). CAP_DAC_OVERRIDE stays permitted but not effective
 // (see set_file_permission_override), and so does the --cap-add set the command will keep.
 bool keep_sandbox_stage_capabilities(const ChildPlan& plan);
+
+// While one lives, no capability is effective (the permitted set is kept): around every open
+// or read of something the caller named — --lock-file, the data of --file/--bind-data, client
+// seccomp programs, --chmod. Why: even CAP_SYS_ADMIN changes what the kernel answers (on some
+// kernels it lets a process open another user's /proc/PID/maps). Allocation-free.
+class CallerFileAccess {
+ public:
+  CallerFileAccess();
+  ~CallerFileAccess();
+  CallerFileAccess(const CallerFileAccess&) = delete;
+  CallerFileAccess& operator=(const CallerFileAccess&) = delete;
+  bool ok() const { return ok_; }  // false (errno set): the capabilities could not be lowered
+
+ private:
+  std::uint64_t saved_effective_ = 0;
+  bool ok_ = false;
+};
 
 // Raises or lowers CAP_DAC_OVERRIDE in the effective set. Only for creating entries inside
 // the sandbox's own tmpfs instances (a --perms 111 tmpfs still gets its mount points, as in
