@@ -293,5 +293,23 @@ TEST_F(DbusTest, NsbrokerRunDbusForwardsSignalsAndReportsRefusals) {
   EXPECT_NE(refused.err.find("org.nsbroker.Error.Denied"), std::string::npos) << refused.describe();
 }
 
+// Issue 8, finding 4, over D-Bus: a process inside a sandbox that reaches the bus (the bus
+// socket is visible inside --ro-bind / /) and calls Spawn is refused like one on the Unix socket:
+// the caller is identified by the bus (GetConnectionCredentials), the sandbox by its pid
+// namespace.
+TEST_F(DbusTest, SpawnFromInsideASandboxIsRefused) {
+  start_bus({.idle_exit = 30, .daemon_args = {}});
+  ProcessSpec spec;
+  spec.argv = {binaries().client, "run", "--dbus", "--ro-bind", "/", "/", "--", binaries().dbus_client, "spawn-echo"};
+  spec.uid = kUser;
+  spec.env = bus_->client_env();
+  ProcessResult result = run(spec, 60s);
+  EXPECT_EQ(result.exit_code, 0) << "the outer sandbox should run the inner caller\n" << result.describe() << logs();
+  auto v = result.values();
+  EXPECT_EQ(v["id"], "") << "a sandbox was spawned from inside a sandbox\n" << result.describe() << logs();
+  EXPECT_NE(v["error"], "") << result.describe() << logs();
+  EXPECT_NE(v["message"].find("inside an nsbroker sandbox"), std::string::npos) << result.describe();
+}
+
 }  // namespace
 }  // namespace nsbroker::stest
