@@ -13,6 +13,7 @@
 
 #include "audit/audit_log.h"
 #include "core/broker.h"
+#include "core/log_text.h"
 #include "daemon_options.h"
 #include "core/policy_source.h"
 #include "policy/policy_loader.h"
@@ -40,7 +41,10 @@ void ensure_standard_fds() {
 std::shared_ptr<spdlog::logger> make_logger(const std::string& level) {
   auto log = spdlog::stderr_color_mt("nsbrokerd");
   log->set_level(spdlog::level::from_str(level));
-  log->set_pattern("nsbrokerd[%P] %^%l%$: %v");
+  // Logs are data: every message is escaped as it is written (core/log_text.h), so argv,
+  // paths and messages from callers can never start a line of their own, wherever they are
+  // printed.
+  nsbroker::logging::escape_every_line(*log, "nsbrokerd[%P] %^%l%$: %v");
   return log;
 }
 
