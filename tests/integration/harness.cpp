@@ -5,17 +5,21 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -64,7 +68,54 @@ TempDir::TempDir(std::string_view prefix, mode_t mode) {
   if (::chmod(path_.c_str(), mode) < 0) throw std::runtime_error(errno_text("chmod " + path_));
 }
 
+namespace {
+
+// mountinfo escapes blanks, tabs, newlines and backslashes as \ooo.
+std::string unescape_mountinfo(const std::string& field) {
+  std::string path;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '3' &&
+        field[i + 2] >= '0' && field[i + 2] <= '7' && field[i + 3] >= '0' && field[i + 3] <= '7') {
+      path += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 + (field[i + 3] - '0'));
+      i += 3;
+    } else {
+      path += field[i];
+    }
+  }
+  return path;
+}
+
+// Detaches every mount of this process's mount namespace whose mount point is `dir` or below
+// it, deepest first. Such mounts are a sandbox's that leaked into this namespace (the bug the
+// shared-root runs exist to catch); left there, they keep the directory busy.
+void detach_mounts_below(const std::string& dir) {
+  // Mounts may be stacked, and a detach can uncover (or propagate) others: a few passes.
+  for (int pass = 0; pass < 8; ++pass) {
+    std::vector<std::string> points;
+    for (const std::string& line : lines_of(read_own_proc("mountinfo").value_or(""))) {
+      std::istringstream fields(line);
+      std::string id, parent, devno, root, point;
+      if (!(fields >> id >> parent >> devno >> root >> point)) continue;
+      point = unescape_mountinfo(point);
+      if (point == dir || point.rfind(dir + "/", 0) == 0) points.push_back(point);
+    }
+    if (points.empty()) return;
+    std::sort(points.begin(), points.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    bool progress = false;
+    for (const std::string& point : points) {
+      if (::umount2(point.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) {
+        progress = true;
+        std::fprintf(stderr, "harness: detached a mount left on %s\n", point.c_str());
+      }
+    }
+    if (!progress) return;
+  }
+}
+
+}  // namespace
+
 TempDir::~TempDir() {
+  detach_mounts_below(path_);
   std::error_code ec;
   fs::remove_all(path_, ec);  // does not follow symlinks
   if (ec) std::fprintf(stderr, "harness: could not remove %s: %s\n", path_.c_str(), ec.message().c_str());
@@ -72,6 +123,25 @@ TempDir::~TempDir() {
 
 std::optional<std::string> read_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return std::nullopt;
+  std::string content;
+  char buffer[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    content.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return content;
+}
+
+std::optional<std::string> read_own_proc(const std::string& relative) {
+  static const int proc_fd = ::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (proc_fd < 0) return std::nullopt;
+  // "self" is resolved in the pinned procfs, whatever is mounted on /proc now.
+  std::string path = "self/" + relative;
+  int fd = ::openat(proc_fd, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return std::nullopt;
   std::string content;
   char buffer[65536];
@@ -120,12 +190,30 @@ std::set<std::string> list_tree(const std::string& root) {
 
 std::multiset<std::string> host_mount_points() {
   std::multiset<std::string> points;
-  for (const std::string& line : lines_of(read_file("/proc/self/mountinfo").value_or(""))) {
+  for (const std::string& line : lines_of(read_own_proc("mountinfo").value_or(""))) {
     std::istringstream fields(line);
     std::string id, parent, devno, root, mount_point;
     if (fields >> id >> parent >> devno >> root >> mount_point) points.insert(mount_point);
   }
   return points;
+}
+
+std::multiset<std::string> host_mount_table() {
+  std::multiset<std::string> table;
+  for (std::string& line : lines_of(read_own_proc("mountinfo").value_or(""))) {
+    if (!line.empty()) table.insert(std::move(line));
+  }
+  return table;
+}
+
+std::string mount_table_diff(const std::multiset<std::string>& before, const std::multiset<std::string>& after) {
+  std::string diff;
+  std::vector<std::string> gone, added;
+  std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(gone));
+  std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
+  for (const std::string& line : gone) diff += "- " + line + "\n";
+  for (const std::string& line : added) diff += "+ " + line + "\n";
+  return diff;
 }
 
 std::vector<std::string> lines_of(std::string_view text) {
@@ -216,6 +304,137 @@ const Binaries& binaries() {
 
 // ---------------------------------------------------------------------------------------------
 
+namespace {
+
+struct CgroupMount {
+  std::string root;   // field 4: the part of the hierarchy that is mounted
+  std::string point;  // field 5
+  bool v2 = false;
+  std::set<std::string> options;  // super options (after the source)
+};
+
+std::vector<CgroupMount> cgroup_mounts() {
+  std::vector<CgroupMount> mounts;
+  for (const std::string& line : lines_of(read_own_proc("mountinfo").value_or(""))) {
+    std::size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream head(line.substr(0, dash)), tail(line.substr(dash + 3));
+    std::string id, parent, devno, type, source, super;
+    CgroupMount m;
+    if (!(head >> id >> parent >> devno >> m.root >> m.point) || !(tail >> type >> source >> super)) continue;
+    if (type != "cgroup" && type != "cgroup2") continue;
+    m.v2 = type == "cgroup2";
+    std::istringstream words(super);
+    for (std::string word; std::getline(words, word, ',');) m.options.insert(word);
+    mounts.push_back(std::move(m));
+  }
+  return mounts;
+}
+
+bool is_at_or_below(const std::string& path, const std::string& top) {
+  if (top == "/") return !path.empty() && path[0] == '/';
+  return path == top || (path.size() > top.size() && path.compare(0, top.size(), top) == 0 && path[top.size()] == '/');
+}
+
+// "key" -> path, from a /proc/PID/cgroup text.
+std::vector<std::pair<std::string, std::string>> cgroup_lines(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (const std::string& line : lines_of(text)) {
+    std::size_t first = line.find(':');
+    std::size_t second = first == std::string::npos ? first : line.find(':', first + 1);
+    if (second == std::string::npos) continue;
+    entries.emplace_back(line.substr(first + 1, second - first - 1), line.substr(second + 1));
+  }
+  return entries;
+}
+
+// Removes `dir` and the cgroups below it, deepest first; true when it is gone.
+bool remove_cgroup_tree(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> dirs;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(it->path().string());
+  }
+  std::sort(dirs.begin(), dirs.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  dirs.push_back(dir);
+  for (const std::string& d : dirs) {
+    if (::rmdir(d.c_str()) < 0 && errno != ENOENT) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+CallerCgroup::CallerCgroup() {
+  std::vector<CgroupMount> mounts = cgroup_mounts();
+  std::string name = "nsb-it-cg-" + random_token();
+  for (const auto& [key, own] : cgroup_lines(read_own_proc("cgroup").value_or(""))) {
+    // Which mount shows this hierarchy: cgroup2 for "", else the v1 mount whose super options
+    // name all of the line's controllers (or its name=...).
+    std::set<std::string> wanted;
+    std::istringstream words(key);
+    for (std::string word; std::getline(words, word, ',');) wanted.insert(word);
+    const CgroupMount* mount = nullptr;
+    for (const CgroupMount& m : mounts) {
+      bool match = key.empty() ? m.v2
+                               : !m.v2 && std::includes(m.options.begin(), m.options.end(), wanted.begin(), wanted.end());
+      if (match && is_at_or_below(own, m.root)) {
+        mount = &m;
+        break;
+      }
+    }
+    if (!mount) {
+      // A hierarchy that is not mounted here (e.g. a v1 one nobody mounted) cannot be joined.
+      if (key.empty()) continue;
+      throw std::runtime_error("cgroup hierarchy \"" + key + "\" of this process is not mounted");
+    }
+    std::string relative = mount->root == "/" ? own : own.substr(mount->root.size());
+    std::string parent_dir = mount->point + (relative == "/" ? "" : relative);
+    Hierarchy h;
+    h.key = key;
+    h.path = (own == "/" ? "" : own) + "/" + name;
+    h.dir = parent_dir + "/" + name;
+    if (::mkdir(h.dir.c_str(), 0755) < 0) throw std::runtime_error(errno_text("mkdir " + h.dir));
+    hierarchies_.push_back(h);
+    // A new v1 cpuset has no cpus and no memory nodes: nothing could join it.
+    if (!mount->v2 && wanted.count("cpuset")) {
+      for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+        std::string value = read_file(parent_dir + "/" + file).value_or("");
+        write_file(h.dir + "/" + file, value);
+      }
+    }
+    procs_files_.push_back(h.dir + "/cgroup.procs");
+  }
+  if (hierarchies_.empty()) throw std::runtime_error("no cgroup hierarchy found in /proc/self/cgroup");
+}
+
+CallerCgroup::~CallerCgroup() {
+  for (const Hierarchy& h : hierarchies_) {
+    // Processes that were in it may still be exiting.
+    bool gone = poll_until(5s, [&] { return remove_cgroup_tree(h.dir); });
+    if (!gone) std::fprintf(stderr, "harness: could not remove cgroup %s: %s\n", h.dir.c_str(), std::strerror(errno));
+  }
+}
+
+std::optional<std::string> CallerCgroup::not_within(pid_t pid) const {
+  std::optional<std::string> text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+  if (!text) return "pid " + std::to_string(pid) + " is gone (no /proc/PID/cgroup)";
+  auto entries = cgroup_lines(*text);
+  std::string problems;
+  for (const Hierarchy& h : hierarchies_) {
+    auto it = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first == h.key; });
+    if (it == entries.end()) {
+      problems += "hierarchy \"" + h.key + "\" missing; ";
+    } else if (!is_at_or_below(it->second, h.path)) {
+      problems += "hierarchy \"" + h.key + "\": " + it->second + " is not " + h.path + " or below; ";
+    }
+  }
+  if (problems.empty()) return std::nullopt;
+  return problems + "/proc/" + std::to_string(pid) + "/cgroup:\n" + *text;
+}
+
+// ---------------------------------------------------------------------------------------------
+
 std::string ProcessResult::describe() const {
   std::string text;
   if (timed_out) text += "TIMED OUT; ";
@@ -238,6 +457,8 @@ ChildProcess::ChildProcess(const ProcessSpec& spec) {
   bool drop = spec.uid.has_value() && ::geteuid() == 0;
   uid_t uid = spec.uid.value_or(0);
   std::vector<gid_t> groups = spec.groups;
+  std::vector<std::string> cgroup_procs;
+  if (spec.cgroup) cgroup_procs = spec.cgroup->procs_files();
 
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) < 0) throw std::runtime_error(errno_text("pipe2"));
@@ -257,6 +478,24 @@ ChildProcess::ChildProcess(const ProcessSpec& spec) {
     if (spec.leak_extra_fd && ::dup2(1, 9) < 0) child_fail("harness: dup2 9 failed\n", kHarnessExitCode);
     if (::chdir(spec.cwd.c_str()) < 0) child_fail("harness: chdir failed\n", kHarnessExitCode);
     if (spec.before_drop) spec.before_drop();
+    for (const std::string& procs : cgroup_procs) {
+      int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "0", 1) != 1) child_fail("harness: joining the caller's cgroup failed\n", kHarnessExitCode);
+      ::close(fd);
+    }
+    if (spec.chroot_dir) {
+      if (::chroot(spec.chroot_dir->c_str()) < 0 || ::chdir(spec.cwd.c_str()) < 0) {
+        child_fail("harness: chroot failed\n", kHarnessExitCode);
+      }
+    }
+    for (const Rlimit& limit : spec.rlimits) {
+      struct rlimit value = {limit.soft, limit.hard};
+      if (::setrlimit(static_cast<__rlimit_resource_t>(limit.resource), &value) < 0) {
+        child_fail("harness: setrlimit failed\n", kHarnessExitCode);
+      }
+    }
+    if (spec.nice && ::setpriority(PRIO_PROCESS, 0, *spec.nice) < 0) child_fail("harness: setpriority failed\n", kHarnessExitCode);
+    if (spec.umask) ::umask(*spec.umask);
     if (drop) {
       // Same as `setpriv --reuid=U --regid=U --clear-groups` (or --groups=...).
       if (::setgroups(groups.size(), groups.data()) < 0 || ::setresgid(uid, uid, uid) < 0 ||

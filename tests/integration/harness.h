@@ -7,6 +7,7 @@
 //   - every temporary directory it creates is removed when its owner goes out of scope.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -49,6 +50,11 @@ class TempDir {
 
 // Reads a whole file; std::nullopt when it cannot be opened.
 std::optional<std::string> read_file(const std::string& path);
+// Reads /proc/self/RELATIVE of the test process through its own procfs, pinned (an fd on
+// /proc) the first time this is called -- test_main() calls it before any test -- so that a
+// sandbox's mount leaked over /proc (the bug of the shared-root runs) cannot hide the test's
+// own mount table from it.
+std::optional<std::string> read_own_proc(const std::string& relative);
 // Writes `content` to `path` (created 0644, truncated); throws std::runtime_error on failure.
 void write_file(const std::string& path, std::string_view content);
 // mkdir + chown + chmod (the mode is applied with chmod, so the umask does not matter).
@@ -62,6 +68,13 @@ std::set<std::string> list_tree(const std::string& root);
 // The mount points (field 5 of /proc/self/mountinfo) of the test process's mount namespace,
 // which is the daemon's: a mount the daemon made on the host would show up here.
 std::multiset<std::string> host_mount_points();
+// The whole mount table of the test process's mount namespace (the lines of
+// /proc/self/mountinfo: ids, points, roots, types, sources, options and propagation), for
+// "nothing changed in the caller's namespace" checks that also see a mount replaced in place.
+std::multiset<std::string> host_mount_table();
+// What differs between two host_mount_table() snapshots, one "- line" / "+ line" per line;
+// empty when they are equal.
+std::string mount_table_diff(const std::multiset<std::string>& before, const std::multiset<std::string>& after);
 // Lines of `text` (without the newlines).
 std::vector<std::string> lines_of(std::string_view text);
 // A short random hex string for markers and file names.
@@ -90,7 +103,48 @@ struct Binaries {
 const Binaries& binaries();
 
 // ---------------------------------------------------------------------------------------------
+// A cgroup of the caller's own.
+
+// A fresh cgroup in every cgroup hierarchy the test process is in, each created right below
+// the test process's own cgroup there (so whatever confines the test keeps applying). The
+// hierarchies are found through /proc/self/mountinfo and /proc/self/cgroup: v1 controllers,
+// v1 named hierarchies (name=systemd) and the v2 unified one, wherever they are mounted
+// (the v1/v2 hybrid of the test machines, pure v2 at /sys/fs/cgroup in production).
+// ProcessSpec::cgroup places a caller in all of them. The destructor removes them, and any
+// cgroup made below them, once empty (bounded wait); run it after the processes have ended.
+class CallerCgroup {
+ public:
+  struct Hierarchy {
+    std::string key;   // field 2 of /proc/PID/cgroup: "memory", "cpu,cpuacct", "name=systemd", "" (v2)
+    std::string path;  // field 3: this cgroup's path in the hierarchy
+    std::string dir;   // the cgroup's directory
+  };
+  CallerCgroup();  // throws std::runtime_error when a hierarchy cannot take a new cgroup
+  ~CallerCgroup();
+  CallerCgroup(const CallerCgroup&) = delete;
+  CallerCgroup& operator=(const CallerCgroup&) = delete;
+
+  const std::vector<Hierarchy>& hierarchies() const { return hierarchies_; }
+  // The cgroup.procs files the child writes "0" to (one per hierarchy).
+  const std::vector<std::string>& procs_files() const { return procs_files_; }
+  // std::nullopt when `pid` is in this cgroup or below it in every hierarchy; otherwise which
+  // hierarchy differs, with /proc/PID/cgroup. (A pid that is gone says so.)
+  std::optional<std::string> not_within(pid_t pid) const;
+
+ private:
+  std::vector<Hierarchy> hierarchies_;
+  std::vector<std::string> procs_files_;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Processes.
+
+// setrlimit(resource, {soft, hard}) for a caller.
+struct Rlimit {
+  int resource;
+  rlim_t soft;
+  rlim_t hard;
+};
 
 struct ProcessSpec {
   std::vector<std::string> argv;
@@ -109,6 +163,21 @@ struct ProcessSpec {
   // Runs in the child, still as root, before the ids are dropped (e.g. to give the caller its
   // own mount or network namespace). System calls only; on failure it must _exit().
   std::function<void()> before_drop;
+
+  // A caller set up like one on a real host. Applied in the child after before_drop, still
+  // as root, in this order; any failure ends the child with exit code 125 and a message.
+  //   cgroup      placed in this cgroup in every hierarchy (must outlive the process)
+  //   chroot_dir  chroot(2) into it (a directory of the caller's mount namespace, which
+  //               before_drop may have populated), then chdir(cwd) inside; argv[0] is
+  //               looked up inside
+  //   rlimits     setrlimit of each, soft and hard
+  //   nice        setpriority(PRIO_PROCESS, 0, nice)
+  //   umask       umask(umask)
+  const CallerCgroup* cgroup = nullptr;
+  std::optional<std::string> chroot_dir;
+  std::vector<Rlimit> rlimits;
+  std::optional<int> nice;
+  std::optional<mode_t> umask;
 };
 
 struct ProcessResult {
