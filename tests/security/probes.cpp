@@ -260,7 +260,8 @@ int pidns_descendant_run(int argc, char** argv) {
   std::string userns = std::string(nsfile).substr(0, std::strlen(nsfile) - 3) + "user";
   struct stat theirs {}, ours {};
   if (::stat(userns.c_str(), &theirs) < 0 || ::stat("/proc/self/ns/user", &ours) < 0) fail("stat ns/user");
-  if (theirs.st_ino != ours.st_ino && setns_path(userns.c_str(), CLONE_NEWUSER) != 0) {
+  bool joined_userns = theirs.st_ino != ours.st_ino;
+  if (joined_userns && setns_path(userns.c_str(), CLONE_NEWUSER) != 0) {
     fail("setns into the sandbox's user namespace");
   }
   if (setns_path(nsfile, CLONE_NEWPID) != 0) fail("setns into the sandbox's pid namespace");
@@ -276,7 +277,9 @@ int pidns_descendant_run(int argc, char** argv) {
   struct stat st {};
   if (::stat("/proc/self/ns/pid", &st) < 0) fail("stat /proc/self/ns/pid");
   write_out("descendant_pidns=" + std::to_string(st.st_ino) + "\n");
-  if (::setgroups(0, nullptr) < 0 || ::setresgid(uid, uid, uid) < 0 || ::setresuid(uid, uid, uid) < 0) {
+  // The sandbox's user namespace denies setgroups (and maps no other group anyway).
+  if ((!joined_userns && ::setgroups(0, nullptr) < 0) || ::setresgid(uid, uid, uid) < 0 ||
+      ::setresuid(uid, uid, uid) < 0) {
     fail("dropping to the caller's uid");
   }
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // cleared by the id change
