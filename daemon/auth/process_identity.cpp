@@ -110,6 +110,10 @@ Result<ProcessIds> confirm_process(int pidfd, const ClaimedProcess& claim) {
   PidfdInfo info{};
   info.mask = kPidfdInfoCreds;
   if (::ioctl(pidfd, kPidfdGetInfo, &info) == 0 && (info.mask & kPidfdInfoCreds)) {
+    if (static_cast<pid_t>(info.pid) != claim.pid) {
+      return denied("the pidfd is of process " + std::to_string(info.pid) + ", not of process " +
+                    std::to_string(claim.pid) + " which " + claim.reported_by + " reported");
+    }
     ids = ProcessIds{info.euid, info.egid};
   } else if (errno == ESRCH) {
     return exited(claim.pid);
