@@ -13,6 +13,7 @@
 
 #include "audit/audit_log.h"
 #include "core/broker.h"
+#include "core/log_text.h"
 #include "daemon_options.h"
 #include "core/policy_source.h"
 #include "policy/policy_loader.h"
@@ -40,7 +41,10 @@ void ensure_standard_fds() {
 std::shared_ptr<spdlog::logger> make_logger(const std::string& level) {
   auto log = spdlog::stderr_color_mt("nsbrokerd");
   log->set_level(spdlog::level::from_str(level));
-  log->set_pattern("nsbrokerd[%P] %^%l%$: %v");
+  // Logs are data: every message is escaped as it is written (core/log_text.h), so argv,
+  // paths and messages from callers can never start a line of their own, wherever they are
+  // printed.
+  nsbroker::logging::escape_every_line(*log, "nsbrokerd[%P] %^%l%$: %v");
   return log;
 }
 
@@ -78,11 +82,12 @@ void watch_for_reload(boost::asio::signal_set& hangup, nsbroker::PolicySource& p
 }
 
 nsbroker::Result<nsbroker::UniqueFd> open_listening_socket(const std::string& path,
-                                                           std::string& where) {
+                                                           std::string& where, bool& from_systemd) {
   auto passed = nsbroker::server::socket_from_systemd();
   if (!passed) return passed.failure();
   if (passed.value()) {
     where = "the socket passed by systemd";
+    from_systemd = true;
     return std::move(*passed.value());
   }
   where = path;
@@ -116,20 +121,28 @@ int main(int argc, char** argv) {
   if (!netns_pool) log->warn("no network namespace pool: {}", netns_pool.failure().message);
   auto mode = resolve_mode(options->mode, *log);
   if (!mode) return 1;
-  // An invalid policy stops the daemon here, with every error as FILE:LINE:COLUMN.
-  auto policy = nsbroker::PolicySource::load(options->policy_path);
-  if (!policy) {
-    log->error("refusing to start: the policy is invalid:");
-    for (const std::string& line : nsbroker::policy::error_lines(policy.failure())) log->error("  {}", line);
-    return 1;
-  }
   nsbroker::UniqueFd proc_dir(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!proc_dir) return log->error("cannot open /proc: {}", std::strerror(errno)), 1;
   // Before the socket is taken (that clears LISTEN_*): was this start an activation?
   auto activation = nsbroker::service::detect_activation();
   std::string where;
-  auto socket = open_listening_socket(options->socket_path, where);
+  bool from_systemd = false;
+  auto socket = open_listening_socket(options->socket_path, where, from_systemd);
   if (!socket) return log->error("{}", socket.failure().message), 1;
+  // Sandboxes cannot reach the broker: its socket, wherever --socket or systemd put it, is
+  // denied in every profile, so it is refused as a bind source and masked inside larger
+  // binds (--ro-bind / /) whatever the policy file says.
+  auto socket_path = nsbroker::server::bound_path(socket.value().get());
+  if (!socket_path) return log->error("{}", socket_path.failure().message), 1;
+  // An invalid policy stops the daemon here, with every error as FILE:LINE:COLUMN.
+  auto policy = nsbroker::PolicySource::load(options->policy_path,
+                                             {{socket_path.value(), "nsbrokerd's own socket"}});
+  if (!policy) {
+    log->error("refusing to start: the policy is invalid:");
+    for (const std::string& line : nsbroker::policy::error_lines(policy.failure())) log->error("  {}", line);
+    if (!from_systemd) ::unlink(socket_path.value().c_str());  // the socket this start made
+    return 1;
+  }
 
   auto audit = nsbroker::audit::AuditLog::open({options->audit_json_path});
   if (!audit) return log->error("{}", audit.failure().message), 1;
@@ -142,6 +155,8 @@ int main(int argc, char** argv) {
                                       netns_pool ? netns_pool.value().get() : nullptr, &live,
                                       &spawn_rate, log, audit.value()};
   services.activity = runtime.activity();
+  const auto cgroups = nsbroker::auth::CgroupMounts::read_own();
+  services.cgroups = &cgroups;
   nsbroker::Broker broker(io, services);
   nsbroker::server::Listener listener(io, std::move(socket.value()), broker);
   listener.start();

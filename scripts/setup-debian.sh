@@ -13,6 +13,9 @@ PACKAGES=(
   libsdbus-c++-dev libsdbus-c++-bin libspdlog-dev libfmt-dev libsystemd-dev
   # tests
   libgtest-dev googletest
+  # the fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes, and
+  # llvm-symbolizer (llvm-14) for readable stack traces in their reports
+  clang-14 libclang-rt-14-dev llvm-14
   # the comparison sandbox (bench, compat tests) and the tools the scripts and tests call:
   # setpriv/unshare (util-linux), ip/ss (iproute2), ps (procps)
   bubblewrap iproute2 util-linux procps

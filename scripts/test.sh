@@ -5,13 +5,20 @@
 #
 # NSBROKER_TEST_SANITIZE=1 also builds build-asan/ (ASan + UBSan) and runs the suite there.
 # Default: 1 when CI=true, 0 otherwise (a clean ASan build + run roughly doubles the time).
-# Exits non-zero if any build step or any test fails, in either tree.
+# NSBROKER_TEST_FUZZ=1 then builds the libFuzzer targets with clang (build-fuzz/) and runs
+# each for NSBROKER_TEST_FUZZ_SECONDS (default 60) on a copy of its seed corpus
+# (scripts/fuzz.sh). Default: 1 when CI=true, 0 otherwise.
+# Exits non-zero if any build step, any test or any fuzz target fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [[ -z "${NSBROKER_TEST_SANITIZE:-}" ]]; then
   if [[ "${CI:-}" == "true" ]]; then NSBROKER_TEST_SANITIZE=1; else NSBROKER_TEST_SANITIZE=0; fi
 fi
+if [[ -z "${NSBROKER_TEST_FUZZ:-}" ]]; then
+  if [[ "${CI:-}" == "true" ]]; then NSBROKER_TEST_FUZZ=1; else NSBROKER_TEST_FUZZ=0; fi
+fi
+fuzz_seconds="${NSBROKER_TEST_FUZZ_SECONDS:-60}"
 start=$SECONDS
 phase() { printf '\n===== %s  [%ds]\n' "$*" "$((SECONDS - start))"; }
 
@@ -45,6 +52,13 @@ if [[ "$NSBROKER_TEST_SANITIZE" == "1" ]]; then
   fi
 fi
 
+fuzz=skipped
+if [[ "$NSBROKER_TEST_FUZZ" == "1" ]]; then
+  phase "fuzz build-fuzz/ (scripts/fuzz.sh $fuzz_seconds: clang, libFuzzer, ${fuzz_seconds}s per target)"
+  fuzz=0
+  bash scripts/fuzz.sh "$fuzz_seconds" </dev/null || fuzz=$?
+fi
+
 phase "summary"
 printf 'test.sh: build/      ctest exit %s\n' "$normal"
 case "$asan" in
@@ -52,7 +66,12 @@ case "$asan" in
   build-failed) printf 'test.sh: build-asan/ BUILD FAILED\n' ;;
   *) printf 'test.sh: build-asan/ ctest exit %s\n' "$asan" ;;
 esac
-if [[ "$normal" != 0 || ( "$asan" != 0 && "$asan" != skipped ) ]]; then
+case "$fuzz" in
+  skipped) printf 'test.sh: build-fuzz/ not built (NSBROKER_TEST_FUZZ=%s)\n' "$NSBROKER_TEST_FUZZ" ;;
+  0) printf 'test.sh: build-fuzz/ fuzz.sh: no crashes (%ss per target)\n' "$fuzz_seconds" ;;
+  *) printf 'test.sh: build-fuzz/ fuzz.sh FAILED (exit %s: a build failure or a crash, see above)\n' "$fuzz" ;;
+esac
+if [[ "$normal" != 0 || ( "$asan" != 0 && "$asan" != skipped ) || ( "$fuzz" != 0 && "$fuzz" != skipped ) ]]; then
   printf 'test.sh: FAILED\n'
   exit 1
 fi

@@ -9,6 +9,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/systemd_sink.h>
 
+#include "core/log_text.h"
+
 namespace nsbroker::audit {
 namespace {
 
@@ -39,9 +41,34 @@ bool journald_running() {
 
 }  // namespace
 
+// Caller-controlled text (argv[0], paths, messages) becomes a JSON string that is valid UTF-8
+// and holds no control character: journald stores a MESSAGE that is not UTF-8 as a blob that
+// `journalctl` does not show, and a JSON reader refuses it. Bytes that are not UTF-8 are
+// written as the text \xHH (as in the daemon's log, core/log_text.h); C1 controls, line
+// separators and bidirectional controls as \uHHHH, so that they decode to what was sent.
 std::string json_string(const std::string& text) {
   std::string out = "\"";
-  for (unsigned char c : text) {
+  char escaped[16];
+  for (std::size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      char32_t code_point = 0;
+      std::size_t length = logging::utf8_sequence(text, i, code_point);
+      if (length == 0) {
+        std::snprintf(escaped, sizeof(escaped), "\\\\x%02x", c);
+        out += escaped;
+        i += 1;
+      } else {
+        if (logging::changes_the_display(code_point)) {
+          std::snprintf(escaped, sizeof(escaped), "\\u%04x", static_cast<unsigned>(code_point));
+          out += escaped;
+        } else {
+          out.append(text, i, length);
+        }
+        i += length;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -50,13 +77,13 @@ std::string json_string(const std::string& text) {
       case '\r': out += "\\r"; break;
       default:
         if (c < 0x20 || c == 0x7f) {
-          char escaped[8];
           std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
           out += escaped;
         } else {
-          out += static_cast<char>(c);  // UTF-8 passes through; invalid bytes too (best effort)
+          out += static_cast<char>(c);
         }
     }
+    ++i;
   }
   return out + "\"";
 }

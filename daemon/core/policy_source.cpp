@@ -8,15 +8,16 @@
 
 namespace nsbroker {
 
-Result<std::unique_ptr<PolicySource>> PolicySource::load(const std::string& explicit_path) {
+Result<std::unique_ptr<PolicySource>> PolicySource::load(const std::string& explicit_path,
+                                                         std::vector<policy::AlwaysDenied> always_deny) {
   std::string path = explicit_path;
   if (path.empty()) {
     struct stat st {};
     bool installed = ::stat(policy::kDefaultPolicyPath, &st) == 0 || errno != ENOENT;
     if (installed) path = policy::kDefaultPolicyPath;
   }
-  std::unique_ptr<PolicySource> source(
-      new PolicySource(path, path.empty() ? "the built-in default policy" : path));
+  std::unique_ptr<PolicySource> source(new PolicySource(
+      path, path.empty() ? "the built-in default policy" : path, std::move(always_deny)));
   auto loaded = source->read();
   if (!loaded) return loaded.failure();
   source->current_ = std::move(loaded.value());
@@ -24,9 +25,10 @@ Result<std::unique_ptr<PolicySource>> PolicySource::load(const std::string& expl
 }
 
 Result<std::shared_ptr<const policy::CompiledPolicy>> PolicySource::read() {
-  if (path_.empty()) return policy::load_policy_text(kBuiltInPolicyText, "built-in:policy.pbtxt");
-  // Whoever can write the policy file is root: it must be root's and not group/world-writable.
   policy::LoadOptions options;
+  options.always_deny = always_deny_;
+  if (path_.empty()) return policy::load_policy_text(kBuiltInPolicyText, "built-in:policy.pbtxt", options);
+  // Whoever can write the policy file is root: it must be root's and not group/world-writable.
   options.require_root_owned = true;
   return policy::load_policy_file(path_, options);
 }

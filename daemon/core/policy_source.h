@@ -8,16 +8,20 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "policy/compiled_policy.h"
+#include "policy/policy_loader.h"
 
 namespace nsbroker {
 
 class PolicySource {
  public:
-  // `explicit_path`: from --policy (empty when not given).
-  static Result<std::unique_ptr<PolicySource>> load(const std::string& explicit_path);
+  // `explicit_path`: from --policy (empty when not given). `always_deny`: the daemon's own
+  // paths (its socket), denied in every profile of this and every reloaded policy.
+  static Result<std::unique_ptr<PolicySource>> load(const std::string& explicit_path,
+                                                    std::vector<policy::AlwaysDenied> always_deny = {});
 
   std::shared_ptr<const policy::CompiledPolicy> current() const { return current_; }
   const std::string& origin() const { return origin_; }  // for logs: the file, or "built-in"
@@ -26,11 +30,13 @@ class PolicySource {
   Result<std::shared_ptr<const policy::CompiledPolicy>> reload();
 
  private:
-  PolicySource(std::string path, std::string origin) : path_(std::move(path)), origin_(std::move(origin)) {}
+  PolicySource(std::string path, std::string origin, std::vector<policy::AlwaysDenied> always_deny)
+      : path_(std::move(path)), origin_(std::move(origin)), always_deny_(std::move(always_deny)) {}
   Result<std::shared_ptr<const policy::CompiledPolicy>> read();
 
   std::string path_;    // empty: the built-in default
   std::string origin_;
+  std::vector<policy::AlwaysDenied> always_deny_;
   std::shared_ptr<const policy::CompiledPolicy> current_;
 };
 

@@ -1,34 +1,14 @@
 #include "dbus/bus_caller.h"
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
-#include "sandbox/syscalls.h"
+#include "auth/process_identity.h"
 
 namespace nsbroker::dbus {
 namespace {
-
-// PIDFD_GET_INFO (Linux 6.13): the credentials of a pidfd's process, straight from the kernel.
-// Debian 12's headers predate it; this is the first (64-byte) version of the structure,
-// which later kernels still accept.
-struct PidfdInfo {
-  std::uint64_t mask;
-  std::uint64_t cgroupid;
-  std::uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
-  std::uint32_t spare0[1];
-};
-static_assert(sizeof(PidfdInfo) == 64);
-constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
-constexpr std::uint64_t kPidfdInfoCreds = 1u << 1;
 
 Failure denied(const std::string& why) {
   return fail(wire::ERROR_DENIED, "cannot confirm the caller's identity: " + why);
@@ -36,47 +16,6 @@ Failure denied(const std::string& why) {
 
 Failure unusable_bus(const std::string& why) {
   return fail(wire::ERROR_INTERNAL, "the bus did not identify the caller: " + why);
-}
-
-struct ProcessIds {
-  uid_t euid = 0;
-  gid_t egid = 0;
-};
-
-// The ids of the process behind `pidfd` (which is `pid` in our pid namespace).
-// PIDFD_GET_INFO where the kernel has it; before 6.13 the process's status file, read only
-// after the pidfd pinned the process and accepted only if the pidfd still shows it alive
-// afterwards — so the file read was that very process's, not a recycled pid's. The ids only
-// confirm what the bus said; they never widen it.
-std::optional<ProcessIds> process_ids(int pidfd, pid_t pid, std::string& why) {
-  PidfdInfo info{};
-  info.mask = kPidfdInfoCreds;
-  if (::ioctl(pidfd, kPidfdGetInfo, &info) == 0 && (info.mask & kPidfdInfoCreds)) {
-    return ProcessIds{info.euid, info.egid};
-  }
-  if (errno == ESRCH) {
-    why = "the calling process has exited";
-    return std::nullopt;
-  }
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::optional<ProcessIds> ids;
-  std::string line;
-  std::optional<uid_t> euid;
-  std::optional<gid_t> egid;
-  while (std::getline(status, line)) {
-    std::istringstream fields(line);
-    std::string key;
-    unsigned long real = 0, effective = 0;
-    fields >> key >> real >> effective;
-    if (!fields) continue;
-    if (key == "Uid:") euid = static_cast<uid_t>(effective);
-    if (key == "Gid:") egid = static_cast<gid_t>(effective);
-  }
-  if (!euid || !egid || nsbroker::sys::pidfd_send_signal(pidfd, 0) < 0) {
-    why = "the calling process has exited";
-    return std::nullopt;
-  }
-  return ProcessIds{*euid, *egid};
 }
 
 }  // namespace
@@ -113,30 +52,31 @@ Result<BusCredentials> parse_credentials(const std::map<std::string, sdbus::Vari
   return credentials;
 }
 
-Result<auth::Caller> make_caller(BusCredentials credentials) {
+Result<auth::Caller> make_caller(BusCredentials credentials, std::uint64_t call_received_ns) {
+  // With ProcessFD the bus pinned the process itself; by ProcessID, the pid may have been
+  // recycled since it connected: auth/process_identity.h decides whether it provably was not.
+  auth::ClaimedProcess claim{credentials.pid, credentials.uid, 0, "the bus"};
   UniqueFd pidfd = std::move(credentials.pidfd);
-  if (!pidfd) {
-    pidfd.reset(nsbroker::sys::pidfd_open(credentials.pid));
-    if (!pidfd) {
-      return denied("pidfd_open(" + std::to_string(credentials.pid) + "): " + std::strerror(errno));
-    }
+  auth::ProcessIds ids;
+  if (pidfd) {
+    auto confirmed = auth::confirm_process(pidfd.get(), claim);
+    if (!confirmed) return confirmed.failure();
+    ids = confirmed.value();
+  } else {
+    claim.existed_by_ns = call_received_ns;
+    auto pinned = auth::open_claimed_process(claim);
+    if (!pinned) return pinned.failure();
+    pidfd = std::move(pinned.value().pidfd);
+    ids = pinned.value().ids;
   }
-  std::string why;
-  auto ids = process_ids(pidfd.get(), credentials.pid, why);
-  if (!ids) return denied(why);
-  if (ids->euid != credentials.uid) {
-    return denied("process " + std::to_string(credentials.pid) + " now runs as uid " +
-                  std::to_string(ids->euid) + ", not as uid " + std::to_string(credentials.uid) +
-                  " which connected to the bus");
-  }
-  if (std::find(credentials.groups.begin(), credentials.groups.end(), ids->egid) ==
+  if (std::find(credentials.groups.begin(), credentials.groups.end(), ids.egid) ==
       credentials.groups.end()) {
     return denied("process " + std::to_string(credentials.pid) + " now runs as gid " +
-                  std::to_string(ids->egid) + ", which is not among the groups it connected with");
+                  std::to_string(ids.egid) + ", which is not among the groups it connected with");
   }
   auth::Caller caller;
   caller.uid = credentials.uid;
-  caller.gid = ids->egid;
+  caller.gid = ids.egid;
   caller.pid = credentials.pid;
   // Supplementary groups exclude the primary one, as SO_PEERGROUPS reports them.
   for (gid_t gid : credentials.groups) {
@@ -145,6 +85,19 @@ Result<auth::Caller> make_caller(BusCredentials credentials) {
   caller.pidfd = std::make_shared<UniqueFd>(std::move(pidfd));
   caller.transport = "dbus";
   return caller;
+}
+
+std::optional<Failure> confirm_same_connection(pid_t pid, uid_t uid, const BusCredentials& again,
+                                               int pidfd) {
+  if (again.pid != pid || again.uid != uid) {
+    return denied("the bus now reports process " + std::to_string(again.pid) + " and uid " +
+                  std::to_string(again.uid) + " for the connection that reported process " +
+                  std::to_string(pid) + " and uid " + std::to_string(uid));
+  }
+  if (!auth::still_alive(pidfd)) {
+    return denied("process " + std::to_string(pid) + " exited while it was being identified");
+  }
+  return std::nullopt;
 }
 
 }  // namespace nsbroker::dbus

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -31,9 +32,20 @@ struct BusCredentials {
 Result<BusCredentials> parse_credentials(const std::map<std::string, sdbus::Variant>& answer);
 
 // The Caller the core needs, with a pidfd of the calling process: ProcessFD when the bus gave
-// one, else pidfd_open(ProcessID). Either way the pidfd's process is then checked to still be
-// a process of that uid, so a recycled pid cannot lend the request another identity. The
+// one, else pidfd_open(ProcessID), accepted only if its process runs as UnixUserID and had
+// started by `call_received_ns` (CLOCK_BOOTTIME when the method call was received), so that a
+// recycled pid cannot lend the request another identity (auth/process_identity.h). The
 // primary gid is the process's effective gid, and it must be one of the bus's UnixGroupIDs.
-Result<auth::Caller> make_caller(BusCredentials credentials);
+// A pidfd opened by ProcessID needs confirm_same_connection() before it is used.
+Result<auth::Caller> make_caller(BusCredentials credentials, std::uint64_t call_received_ns);
+
+// After a pidfd was opened by ProcessID: the sender's connection, asked again (`again`), still
+// reports that process and uid, and the pidfd's process is still alive. The bus drops a
+// connection once no process holds it, so the connection outliving the pidfd_open means its
+// process had not exited by then — unless it had handed the connection on to another one;
+// then the uid and start-time checks are what remains (only ProcessFD closes that case).
+// Else the refusal.
+std::optional<Failure> confirm_same_connection(pid_t pid, uid_t uid, const BusCredentials& again,
+                                               int pidfd);
 
 }  // namespace nsbroker::dbus

@@ -7,6 +7,7 @@
 
 #include <sdbus-c++/Error.h>
 
+#include "auth/process_identity.h"
 #include "dbus/bus_caller.h"
 #include "dbus/bus_errors.h"
 #include "dbus/bus_names.h"
@@ -51,8 +52,8 @@ struct Front::PendingSpawn {
   service::ActivityHold hold;
 };
 
-Front::Front(boost::asio::io_context& io, Broker& broker, service::Activity* activity)
-    : io_(io), broker_(broker), services_(broker.services()), activity_(activity) {}
+Front::Front(Broker& broker, service::Activity* activity)
+    : broker_(broker), services_(broker.services()), activity_(activity) {}
 
 Front::~Front() {
   *alive_ = false;
@@ -67,7 +68,7 @@ Front::~Front() {
 Result<std::unique_ptr<Front>> Front::start(boost::asio::io_context& io, Broker& broker,
                                             service::Activity* activity,
                                             const FrontConfig& config) {
-  std::unique_ptr<Front> front(new Front(io, broker, activity));
+  std::unique_ptr<Front> front(new Front(broker, activity));
   try {
     const char* starter = std::getenv("DBUS_STARTER_ADDRESS");
     if (!config.address.empty()) {
@@ -124,6 +125,8 @@ void Front::export_object() {
 // ---- Spawn ---------------------------------------------------------------------------------
 
 void Front::on_spawn(sdbus::MethodCall call) {
+  // The sender existed when its call came in: a process started later cannot have sent it.
+  std::uint64_t received_ns = auth::boottime_ns();
   std::string sender = call.getSender();
   SpawnArgs args;
   try {
@@ -139,7 +142,7 @@ void Front::on_spawn(sdbus::MethodCall call) {
   }
   auto pending = std::make_shared<PendingSpawn>(
       PendingSpawn{call, sender, std::move(input.value()), service::ActivityHold(activity_)});
-  identify(sender, true, [this, pending, alive = alive_](Result<auth::Caller> caller) {
+  identify(sender, true, received_ns, [this, pending, alive = alive_](Result<auth::Caller> caller) {
     if (!*alive) return;
     if (!caller) {
       services_.log->warn("bus {}: refused: {}", pending->sender, caller.failure().message);
@@ -149,38 +152,70 @@ void Front::on_spawn(sdbus::MethodCall call) {
   });
 }
 
-void Front::identify(const std::string& sender, bool with_process, CallerCallback done) {
+void Front::ask_credentials(const std::string& sender,
+                            std::function<void(Result<BusCredentials>)> answered) {
   try {
     auto request = bus_proxy_->createMethodCall("org.freedesktop.DBus", "GetConnectionCredentials");
     request << sender;
     bus_proxy_->callMethod(
         request,
-        [done, with_process](sdbus::MethodReply& reply, const sdbus::Error* error) {
+        [answered](sdbus::MethodReply& reply, const sdbus::Error* error) {
           if (error != nullptr) {
-            return done(fail(wire::ERROR_INTERNAL, "cannot identify the caller: " + error->getMessage()));
+            return answered(fail(wire::ERROR_INTERNAL, "cannot identify the caller: " + error->getMessage()));
           }
           std::map<std::string, sdbus::Variant> answer;
           try {
             reply >> answer;
           } catch (const sdbus::Error& bad) {
-            return done(fail(wire::ERROR_INTERNAL, "cannot identify the caller: " + bad.getMessage()));
+            return answered(fail(wire::ERROR_INTERNAL, "cannot identify the caller: " + bad.getMessage()));
           }
-          auto credentials = parse_credentials(answer);
-          if (!credentials) return done(credentials.failure());
-          if (!with_process) {
-            auth::Caller caller;
-            caller.uid = credentials.value().uid;
-            caller.pid = credentials.value().pid;
-            caller.transport = "dbus";
-            return done(std::move(caller));
-          }
-          done(make_caller(std::move(credentials.value())));
+          answered(parse_credentials(answer));
         },
         kBusCallTimeout);
   } catch (const sdbus::Error& error) {
-    return done(fail(wire::ERROR_INTERNAL, "cannot identify the caller: " + error.getMessage()));
+    return answered(fail(wire::ERROR_INTERNAL, "cannot identify the caller: " + error.getMessage()));
   }
   if (loop_) loop_->wake();
+}
+
+void Front::identify(const std::string& sender, bool with_process, std::uint64_t received_ns,
+                     CallerCallback done) {
+  ask_credentials(sender, [this, sender, with_process, received_ns, done,
+                           alive = alive_](Result<BusCredentials> credentials) {
+    if (!*alive) return;
+    if (!credentials) return done(credentials.failure());
+    if (!with_process) {
+      auth::Caller caller;
+      caller.uid = credentials.value().uid;
+      caller.pid = credentials.value().pid;
+      caller.transport = "dbus";
+      return done(std::move(caller));
+    }
+    bool by_process_id = !credentials.value().pidfd;
+    auto caller = make_caller(std::move(credentials.value()), received_ns);
+    if (!caller || !by_process_id) return done(std::move(caller));
+    reconfirm(sender, std::move(caller.value()), done);
+  });
+}
+
+// Why a pidfd opened by ProcessID can be trusted: make_caller() checked its process's uid and
+// that it had started before the call came in; asked again now, the bus must still report
+// the same process for the sender's connection, whose process must still be alive.
+void Front::reconfirm(const std::string& sender, auth::Caller caller, CallerCallback done) {
+  ask_credentials(sender, [this, sender, caller, done, alive = alive_](Result<BusCredentials> again) {
+    if (!*alive) return;
+    if (!again) {
+      return done(fail(wire::ERROR_DENIED, "cannot confirm the caller's identity: its bus "
+                                           "connection went away while it was being identified (" +
+                                               again.failure().message + ")"));
+    }
+    if (auto failure = confirm_same_connection(caller.pid, caller.uid, again.value(), caller.pidfd->get())) {
+      return done(*failure);
+    }
+    services_.log->debug("bus {}: uid={} pid={}: pidfd by ProcessID (the bus gives no ProcessFD), "
+                         "confirmed", sender, caller.uid, caller.pid);
+    done(caller);
+  });
 }
 
 void Front::start_spawn(const std::shared_ptr<PendingSpawn>& pending, auth::Caller caller) {
@@ -279,7 +314,7 @@ void Front::on_kill(sdbus::MethodCall call) {
   } catch (const sdbus::Error& error) {
     return reply_error(call, kErrorInvalidArgument, "cannot read the arguments: " + error.getMessage());
   }
-  identify(call.getSender(), false, [this, call, id, sig, alive = alive_](Result<auth::Caller> caller) {
+  identify(call.getSender(), false, 0, [this, call, id, sig, alive = alive_](Result<auth::Caller> caller) {
     if (!*alive) return;
     if (!caller) return reply_error(call, caller.failure());
     auto it = runs_.find(id);
@@ -306,7 +341,7 @@ void Front::on_kill(sdbus::MethodCall call) {
 }
 
 void Front::on_list(sdbus::MethodCall call) {
-  identify(call.getSender(), false, [this, call, alive = alive_](Result<auth::Caller> caller) {
+  identify(call.getSender(), false, 0, [this, call, alive = alive_](Result<auth::Caller> caller) {
     if (!*alive) return;
     if (!caller) return reply_error(call, caller.failure());
     using Row = sdbus::Struct<std::string, std::uint32_t, std::uint32_t, Bytes, std::uint64_t>;

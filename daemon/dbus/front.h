@@ -15,6 +15,8 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +30,7 @@
 #include "auth/caller.h"
 #include "core/broker.h"
 #include "core/result.h"
+#include "dbus/bus_caller.h"
 #include "dbus/bus_loop.h"
 #include "dbus/spawn_args.h"
 #include "service/activity.h"
@@ -66,7 +69,7 @@ class Front {
   struct PendingSpawn;
   using CallerCallback = std::function<void(Result<auth::Caller>)>;
 
-  Front(boost::asio::io_context& io, Broker& broker, service::Activity* activity);
+  Front(Broker& broker, service::Activity* activity);
 
   void export_object();
   void on_spawn(sdbus::MethodCall call);
@@ -77,8 +80,13 @@ class Front {
   void forget_runs();
 
   // GetConnectionCredentials of `sender`; with `with_process`, a full Caller (pidfd and all),
-  // else only the uid is filled in.
-  void identify(const std::string& sender, bool with_process, CallerCallback done);
+  // else only the uid is filled in. `received_ns`: CLOCK_BOOTTIME when the call came in.
+  void identify(const std::string& sender, bool with_process, std::uint64_t received_ns,
+                CallerCallback done);
+  // A pidfd opened by ProcessID: GetConnectionCredentials again, then confirm_same_connection.
+  void reconfirm(const std::string& sender, auth::Caller caller, CallerCallback done);
+  void ask_credentials(const std::string& sender,
+                       std::function<void(Result<BusCredentials>)> answered);
   void start_spawn(const std::shared_ptr<PendingSpawn>& pending, auth::Caller caller);
   void on_started(const std::shared_ptr<RunEntry>& entry, pid_t pid, int pidfd);
   void on_finished(const std::shared_ptr<RunEntry>& entry, const std::optional<Failure>& failure,
@@ -89,7 +97,6 @@ class Front {
   void send_reply(sdbus::MethodReply& reply);
   void send_signal(sdbus::Signal& signal);
 
-  boost::asio::io_context& io_;
   Broker& broker_;
   const server::Services& services_;
   service::Activity* activity_;

@@ -408,8 +408,10 @@ class Evaluator {
                profile_->position_of("environment")});
       }
     }
-    for (const auto& [name, value] : env.force) {
-      std::string assignment = name + "=" + value;
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    for (const auto& variable : env.force) {
+      const std::string& name = variable.first;
+      std::string assignment = name + "=" + variable.second;
       auto found = std::find_if(plan_.env.begin(), plan_.env.end(), [&](const std::string& entry) {
         return variable_name(entry) == name;
       });

@@ -257,8 +257,8 @@ struct MatchOwner {
 class Compiler {
  public:
   Compiler(const pf::PolicyFile& file, const InfoTree& tree, Diagnostics& out,
-           const NameResolver& names)
-      : file_(file), root_(&tree, Position{}), out_(out), names_(names) {}
+           const NameResolver& names, const std::vector<AlwaysDenied>& always_deny)
+      : file_(file), root_(&tree, Position{}), out_(out), names_(names), always_deny_(always_deny) {}
 
   std::shared_ptr<const CompiledPolicy> run() {
     if (file_.profile_size() == 0) {
@@ -546,6 +546,15 @@ class Compiler {
           break;
       }
     }
+    // The daemon's own paths, unless the file already denies them (the default policy's
+    // deny "/run/nsbroker" covers the default socket).
+    for (const AlwaysDenied& denied : always_deny_) {
+      bool covered = std::any_of(rules.paths.deny.begin(), rules.paths.deny.end(),
+                                 [&](const std::string& entry) { return covers(entry, denied.path); });
+      if (covered) continue;
+      rules.paths.deny.push_back(denied.path);
+      rules.origins.deny.push_back(denied.origin);
+    }
     rules.paths.deny_other_users_homes = mounts.deny_other_users_homes();
     if (!mounts.homes_root().empty()) {
       Position at = m.at(mounts, "homes_root");
@@ -776,6 +785,7 @@ class Compiler {
   Node root_;
   Diagnostics& out_;
   const NameResolver& names_;
+  const std::vector<AlwaysDenied>& always_deny_;
   std::map<unsigned, MatchOwner> uid_owners_;
   std::map<unsigned, MatchOwner> gid_owners_;
 };
@@ -859,7 +869,8 @@ PolicyResult load_policy_text(std::string_view text, const std::string& display_
     if (diagnostics.empty()) diagnostics.add({}, "the policy file could not be parsed");
     return diagnostics.failure();
   }
-  Compiler compiler(file, tree, diagnostics, options.names ? *options.names : system_names());
+  Compiler compiler(file, tree, diagnostics, options.names ? *options.names : system_names(),
+                    options.always_deny);
   auto policy = compiler.run();
   if (!policy) return diagnostics.failure();
   return policy;

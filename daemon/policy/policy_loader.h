@@ -20,11 +20,21 @@ namespace nsbroker::policy {
 inline constexpr const char* kDefaultPolicyPath = "/etc/nsbroker/policy.pbtxt";
 inline constexpr std::size_t kMaxPolicyBytes = 4 * 1024 * 1024;
 
+// A path the daemon hides in every profile whatever the file says: its own listening socket,
+// wherever --socket or systemd put it (DESIGN.md §2: a sandbox cannot reach the broker).
+struct AlwaysDenied {
+  std::string path;    // absolute and canonical, as the kernel reports opened paths
+  std::string origin;  // stands for the file position in rules and messages
+};
+
 struct LoadOptions {
   // The daemon sets this: the file (and the directory holding it) must be owned by root and
   // not writable by group or others; else anyone who can write it is root. Tools leave it off.
   bool require_root_owned = false;
   const NameResolver* names = nullptr;  // null: system_names()
+  // Added to each profile's mounts.deny, after the file's own entries, unless one of those
+  // already covers the path: binds of it are refused and it is masked inside larger binds.
+  std::vector<AlwaysDenied> always_deny;
 };
 
 using PolicyResult = Result<std::shared_ptr<const CompiledPolicy>>;

@@ -103,6 +103,31 @@ std::optional<Failure> check_environment(const wire::Spawn& spawn) {
   return std::nullopt;
 }
 
+// What the client refuses, refused here too: the client is not a security boundary, and a
+// request may come over the raw protocol or D-Bus (DESIGN.md §2).
+std::optional<Failure> check_combinations(const wire::Spawn& spawn) {
+  bool lock_file = std::any_of(spawn.mounts().begin(), spawn.mounts().end(),
+                               [](const wire::MountOp& op) { return op.kind() == wire::MOUNT_LOCK_FILE; });
+  // The lock is held by the sandbox's init process, which --as-pid-1 leaves out.
+  if (spawn.as_pid_1() && lock_file) {
+    return invalid("--lock-file cannot be combined with --as-pid-1: the lock is held by the "
+                   "sandbox's init process, which --as-pid-1 leaves out; drop one of them");
+  }
+  return std::nullopt;
+}
+
+// (uid_t)-1 and (gid_t)-1 mean "no change" to the kernel: they name nobody.
+std::optional<Failure> check_ids(const wire::Spawn& spawn) {
+  constexpr std::uint32_t kNoId = static_cast<std::uint32_t>(-1);
+  if (spawn.has_uid() && spawn.uid() == kNoId) {
+    return invalid("--uid 4294967295 is (uid_t)-1, which names nobody: give a real uid");
+  }
+  if (spawn.has_gid() && spawn.gid() == kNoId) {
+    return invalid("--gid 4294967295 is (gid_t)-1, which names nobody: give a real gid");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 const char* mount_option_name(wire::MountKind kind) {
@@ -181,6 +206,8 @@ Result<Plan> check_request(const auth::Caller& /*caller*/, const wire::Spawn& sp
     return invalid("more than " + std::to_string(limits.max_mounts) + " mount operations");
   }
 
+  if (auto failure = check_combinations(spawn)) return *failure;
+
   Plan plan;
   plan.mode = mode;
   plan.unshare_net = spawn.unshare().net();
@@ -205,6 +232,7 @@ Result<Plan> check_request(const auth::Caller& /*caller*/, const wire::Spawn& sp
   plan.as_pid_1 = spawn.as_pid_1();
   if (has_nul(spawn.argv0())) return invalid("--argv0 must not contain NUL bytes");
   plan.argv0 = spawn.argv0();
+  if (auto failure = check_ids(spawn)) return *failure;
   if (spawn.has_uid()) plan.uid_inside = spawn.uid();
   if (spawn.has_gid()) plan.gid_inside = spawn.gid();
   for (const std::string& name : spawn.cap_add()) {

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "sandbox/child_text.h"
+#include "sandbox/identity.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/setup_report.h"
 #include "sandbox/syscalls.h"
@@ -90,6 +91,8 @@ int resolve_command(const ChildPlan& plan, CommandPath& out) {
 }
 
 bool read_client_filters(ChildPlan& plan) {
+  CallerFileAccess as_caller;  // the caller's fds, read without any capability
+  if (!as_caller.ok()) return false;
   for (ClientFilter& filter : plan.client_filters) {
     auto* bytes = reinterpret_cast<char*>(filter.instructions.data());
     std::size_t capacity = sizeof(filter.instructions);

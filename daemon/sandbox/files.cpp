@@ -8,7 +8,9 @@
 #include <cerrno>
 
 #include "sandbox/child_text.h"
+#include "sandbox/identity.h"
 #include "sandbox/mounts.h"
+#include "sandbox/private_trees.h"
 #include "sandbox/syscalls.h"
 
 #ifndef SYS_fchmodat2
@@ -38,6 +40,13 @@ bool copy_all(int from, int to) {
   }
 }
 
+// The caller's data is read with no capability effective: what the kernel lets a reader see
+// of, say, another process's /proc/PID/stat depends on the reader's capabilities.
+bool copy_from_caller(int from, int to) {
+  CallerFileAccess as_caller;
+  return as_caller.ok() && copy_all(from, to);
+}
+
 mode_t data_mode(const ChildMount& mount, mode_t fallback) {
   return mount.perms >= 0 ? static_cast<mode_t>(mount.perms) : fallback;
 }
@@ -59,7 +68,7 @@ bool write_data_file(const ChildPlan& /*plan*/, SandboxRoot& root, const ChildMo
   int out = sys::openat2(root.fd(), mount.dest, O_WRONLY | O_TRUNC | O_CLOEXEC,
                          RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (out < 0) return false;
-  bool ok = copy_all(mount.source_fd, out) && (mount.perms < 0 || ::fchmod(out, mode) == 0);
+  bool ok = copy_from_caller(mount.source_fd, out) && (mount.perms < 0 || ::fchmod(out, mode) == 0);
   return close_keeping_errno(out, ok);
 }
 
@@ -71,16 +80,15 @@ bool bind_data_file(const ChildPlan& plan, SandboxRoot& root, const ChildMount& 
   mode_t mode = data_mode(mount, 0600);
   int out = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (out < 0) return false;
-  if (!close_keeping_errno(out, copy_all(mount.source_fd, out) && ::fchmod(out, mode) == 0)) {
+  if (!close_keeping_errno(out, copy_from_caller(mount.source_fd, out) && ::fchmod(out, mode) == 0)) {
     return false;
   }
   int target = root.open_mount_point(mount.dest, Leaf::kFile, 0644);
   if (target < 0) return false;
-  int tree = sys::open_tree(AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   std::uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (mount.kind == wire::MOUNT_RO_BIND_DATA) attrs |= MOUNT_ATTR_RDONLY;
-  bool ok = tree >= 0 && sys::mount_setattr(tree, "", AT_EMPTY_PATH, attrs) == 0 &&
-            attach(tree, target) == 0;
+  int tree = copy_private_tree(AT_FDCWD, path.c_str(), TreeScope::kOneMount, attrs);
+  bool ok = tree >= 0 && attach(tree, target) == 0;
   if (tree >= 0) close_keeping_errno(tree, ok);
   (void)plan;
   return close_keeping_errno(target, ok);
@@ -90,14 +98,21 @@ bool change_mode(SandboxRoot& root, const ChildMount& mount) {
   int fd = root.open_existing(mount.dest);
   if (fd < 0) return false;
   // As the caller: only what it owns (its tmpfs, its files) can change mode.
-  bool ok = ::syscall(SYS_fchmodat2, fd, "", static_cast<mode_t>(mount.perms), AT_EMPTY_PATH) == 0;
+  CallerFileAccess as_caller;
+  bool ok = as_caller.ok() &&
+            ::syscall(SYS_fchmodat2, fd, "", static_cast<mode_t>(mount.perms), AT_EMPTY_PATH) == 0;
   return close_keeping_errno(fd, ok);
 }
 
 bool take_lock(ChildPlan& plan, SandboxRoot& root, const ChildMount& mount) {
   if (plan.lock_count == ChildPlan::kMaxLockFiles) return errno = E2BIG, false;
-  int fd = sys::openat2(root.fd(), mount.dest, O_RDONLY | O_CLOEXEC,
-                        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  int fd = -1;
+  {
+    CallerFileAccess as_caller;
+    if (!as_caller.ok()) return false;
+    fd = sys::openat2(root.fd(), mount.dest, O_RDONLY | O_CLOEXEC,
+                      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  }
   if (fd < 0) return false;
   struct flock lock {};
   lock.l_type = F_RDLCK;

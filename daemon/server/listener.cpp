@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -92,6 +94,34 @@ Result<UniqueFd> listen_on_path(const std::string& path) {
   if (::chmod(path.c_str(), 0666) < 0) return os_failure("chmod " + path);
   if (::listen(sock.get(), SOMAXCONN) < 0) return os_failure("listen " + path);
   return sock;
+}
+
+Result<std::string> bound_path(int fd) {
+  sockaddr_un address{};
+  socklen_t length = sizeof(address);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) < 0) {
+    return os_failure("getsockname of the listening socket");
+  }
+  constexpr socklen_t kPathOffset = offsetof(sockaddr_un, sun_path);
+  if (address.sun_family != AF_UNIX || length <= kPathOffset || address.sun_path[0] == '\0') {
+    return fail(wire::ERROR_INTERNAL,
+                "the listening socket is not bound to a file-system path (abstract or unnamed), "
+                "so sandboxes could not be kept from reaching it: give it a path (--socket PATH, "
+                "or ListenSequentialPacket=/run/nsbroker/nsbroker.sock)");
+  }
+  std::string path(address.sun_path, ::strnlen(address.sun_path, length - kPathOffset));
+  std::size_t slash = path.rfind('/');
+  if (path.empty() || path[0] != '/' || slash == std::string::npos || slash + 1 == path.size()) {
+    return fail(wire::ERROR_INTERNAL, "the listening socket's path is not absolute: " + path);
+  }
+  std::string directory = slash == 0 ? "/" : path.substr(0, slash);
+  char resolved[PATH_MAX];
+  if (::realpath(directory.c_str(), resolved) == nullptr) {
+    return os_failure("resolving the directory of the listening socket " + path);
+  }
+  std::string canonical = resolved;
+  if (canonical != "/") canonical += '/';
+  return canonical + path.substr(slash + 1);
 }
 
 Listener::Listener(boost::asio::io_context& io, UniqueFd socket, Broker& broker)

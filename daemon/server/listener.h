@@ -22,6 +22,12 @@ Result<std::optional<UniqueFd>> socket_from_systemd();
 // live one answers), binds, makes the socket 0666 and listens.
 Result<UniqueFd> listen_on_path(const std::string& path);
 
+// The file-system path listening socket `fd` is bound to (getsockname), canonical — its
+// directory's symlinks resolved — since bind sources are judged by the path the kernel
+// reports for them. Fails for an abstract or unnamed socket: nothing in a sandbox's mount
+// namespace could hide one.
+Result<std::string> bound_path(int fd);
+
 class Listener {
  public:
   Listener(boost::asio::io_context& io, UniqueFd socket, Broker& broker);

@@ -1,6 +1,7 @@
 // 10. Hostile records: malformed, oversize and fd-flooding records get an Error reply with
 // ERROR_PROTOCOL (and the connection is closed), the daemon keeps none of the fds, and a good
-// client running at the same time is not disturbed.
+// client running at the same time is not disturbed. Requests the client refuses to send
+// (--lock-file with --as-pid-1, ...) get an Error when sent raw, never a Started.
 //
 // A raw client speaks the wire protocol directly (records built here, sent with our own
 // sendmsg so that we can exceed the limits nsbroker_wire's send_record enforces), as root:
@@ -295,6 +296,62 @@ TEST_P(RawProtocolTest, BadClientsDoNotDisturbAGoodClient) {
   auto r = run({"--", "sh", "-c", "echo still-good"});
   EXPECT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_EQ(r.out, "still-good\n") << r.describe();
+}
+
+// The client is not a security boundary: combinations it refuses, sent raw, get an Error from
+// the daemon and never a Started (here as root, whom the open policy would allow anything).
+TEST_P(RawProtocolTest, CombinationsTheClientRefusesAreRefusedByTheDaemon) {
+  struct Case {
+    const char* what;
+    void (*edit)(wire::Spawn&);
+    const char* message_part;
+  };
+  const Case cases[] = {
+      {"--lock-file with --as-pid-1",
+       [](wire::Spawn& s) {
+         s.set_as_pid_1(true);
+         wire::MountOp* lock = s.add_mounts();
+         lock->set_kind(wire::MOUNT_LOCK_FILE);
+         lock->set_dest("/etc/hostname");
+       },
+       "--lock-file cannot be combined with --as-pid-1"},
+      {"--uid 4294967295",
+       [](wire::Spawn& s) {
+         s.set_has_uid(true);
+         s.set_uid(4294967295u);
+       },
+       "names nobody"},
+  };
+  int cwd = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(cwd, 0);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    RawConnection connection(daemon_->socket_path());
+    ASSERT_TRUE(connection.connected()) << connection.connect_error();
+    ASSERT_TRUE(connection.handshake());
+    wire::ClientMessage message;
+    wire::Spawn& spawn = *message.mutable_spawn();
+    spawn.add_argv("/bin/true");
+    wire::MountOp* root = spawn.add_mounts();
+    root->set_kind(wire::MOUNT_RO_BIND);
+    root->set_source("/");
+    root->set_dest("/");
+    c.edit(spawn);
+    std::vector<int> fds = {dev_null(), dev_null(), dev_null(), cwd};
+    ASSERT_EQ(connection.send(message, fds), 0);
+    std::string why;
+    auto reply = connection.receive(5s, &why);
+    ASSERT_TRUE(reply.has_value()) << "no reply: " << why;
+    ASSERT_TRUE(reply->has_error()) << "expected an Error, got body case " << reply->body_case();
+    EXPECT_EQ(reply->error().code(), wire::ERROR_INVALID_ARGUMENT) << reply->error().message();
+    EXPECT_NE(reply->error().message().find(c.message_part), std::string::npos) << reply->error().message();
+    // Nothing follows but the end of the connection: no Started, no Exited.
+    while (auto more = connection.receive(2s)) {
+      EXPECT_FALSE(more->has_started()) << "the daemon started a sandbox after refusing it";
+      EXPECT_FALSE(more->has_exited());
+    }
+  }
+  ::close(cwd);
 }
 
 INSTANTIATE_TEST_SUITE_P(Configs, RawProtocolTest, ::testing::ValuesIn(kAllConfigs), ConfigName());

@@ -255,6 +255,14 @@ int pidns_descendant_run(int argc, char** argv) {
   char** command = argv + 6;
   // Every process of the chain dies with its parent: a timeout in the test ends all of them.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // In userns mode the sandbox's pid namespace belongs to its user namespace: a pid namespace
+  // made below it must belong to that user namespace too, so join it first.
+  std::string userns = std::string(nsfile).substr(0, std::strlen(nsfile) - 3) + "user";
+  struct stat theirs {}, ours {};
+  if (::stat(userns.c_str(), &theirs) < 0 || ::stat("/proc/self/ns/user", &ours) < 0) fail("stat ns/user");
+  if (theirs.st_ino != ours.st_ino && setns_path(userns.c_str(), CLONE_NEWUSER) != 0) {
+    fail("setns into the sandbox's user namespace");
+  }
   if (setns_path(nsfile, CLONE_NEWPID) != 0) fail("setns into the sandbox's pid namespace");
   pid_t child = ::fork();  // the child is in the sandbox's pid namespace
   if (child < 0) fail("fork");

@@ -162,6 +162,49 @@ TEST_F(ActivationTest, IdleExitLeavesQueuedConnectionsToTheNextStart) {
   ::close(listener);
 }
 
+// The daemon hides its own socket inside sandboxes wherever it is, also when systemd made it:
+// the path comes from the passed socket itself (getsockname), with its directory's symlinks
+// resolved, since binds are judged by the paths the kernel reports.
+TEST_F(ActivationTest, ThePassedSocketIsHiddenInsideSandboxesWhereverItIs) {
+  TempDir dir("nsb-svc-mask-", 0755);
+  ASSERT_EQ(::mkdir((dir / "real").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink("real", (dir / "link").c_str()), 0);
+  std::string socket = dir / "link/broker.sock";  // bound through the symlink
+  int listener = bind_unix(SOCK_SEQPACKET, socket);
+  ASSERT_GE(listener, 0);
+  ASSERT_EQ(::chmod(socket.c_str(), 0666), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  ProcessSpec daemon_spec;
+  daemon_spec.argv = daemon_argv({"--idle-exit", "0"});
+  daemon_spec.env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "LISTEN_FDS=1"};
+  daemon_spec.pass_fds = {listener};
+  daemon_spec.set_listen_pid = true;
+  daemon_spec.log_file = dir / "log";
+  Child daemon(daemon_spec);
+
+  ProcessSpec spec;
+  spec.argv = {binaries().client, "run", "--socket", socket, "--ro-bind", "/", "/", "--",
+               "/bin/sh", "-c",
+               "for p in " + dir / "real/broker.sock" + " " + socket +
+                   "; do if [ -S $p ]; then echo socket; else echo hidden; fi; done"};
+  spec.uid = kUser;
+  spec.env = {"PATH=/usr/bin:/bin", "LC_ALL=C"};
+  ProcessResult result = run(spec);
+  std::string log = read_file(dir / "log").value_or("");
+  EXPECT_EQ(result.exit_code, 0) << result.describe() << log;
+  EXPECT_EQ(result.out, "hidden\nhidden\n") << result.describe() << log;
+  // Binding it by its real path is refused: the denied path is the canonical one.
+  spec.argv = {binaries().client, "run", "--socket", socket, "--ro-bind", dir / "real/broker.sock",
+               "/s", "--", "/bin/true"};
+  ProcessResult bound = run(spec);
+  EXPECT_NE(bound.exit_code, 0) << bound.describe();
+  EXPECT_NE(bound.err.find("mounts.deny \"" + dir / "real/broker.sock\""), std::string::npos)
+      << bound.describe() << read_file(dir / "log").value_or("");
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(10s).exit_code, 0) << read_file(dir / "log").value_or("");
+  ::close(listener);
+}
+
 TEST_F(ActivationTest, NoIdleExitWhenStartedByHand) {
   TempDir dir("nsb-svc-hand-", 0755);
   ProcessSpec spec;

@@ -14,14 +14,22 @@
 //   kill-own              Spawn, List, Kill(SIGTERM), wait for Exited
 //   limit N               Spawn N sleepers, then one more; prints the last error=
 //   own-name              RequestName org.nsbroker.Broker1 (must be refused)
+//   handoff RESULT GO     a connection handed on: this process only connect()s to the bus
+//                         (so the bus reports its pid) and exits after printing
+//                         connector_pid= and handler_pid=; that child keeps the socket, waits for the
+//                         file GO, then says Hello and calls Spawn on it (raw sd-bus),
+//                         writing error=/message= (or id=) to the file RESULT
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -30,6 +38,7 @@
 #include <vector>
 
 #include <sdbus-c++/sdbus-c++.h>
+#include <systemd/sd-bus.h>
 
 namespace {
 
@@ -338,6 +347,91 @@ int own_name() {
   return 0;
 }
 
+// The bus address's socket path ($DBUS_SYSTEM_BUS_ADDRESS = unix:path=...).
+std::string bus_socket_path() {
+  const char* address = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
+  std::string text = address ? address : "";
+  const std::string prefix = "unix:path=";
+  if (text.rfind(prefix, 0) != 0) return "";
+  return text.substr(prefix.size(), text.find(',') == std::string::npos ? std::string::npos
+                                                                         : text.find(',') - prefix.size());
+}
+
+// Spawn(/bin/true) on an sd-bus connection made over the already connected `fd`.
+void spawn_on_handed_socket(int fd) {
+  sd_bus* bus = nullptr;
+  sd_bus_message* call = nullptr;
+  sd_bus_message* reply = nullptr;
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  int r = sd_bus_new(&bus);
+  if (r >= 0) r = sd_bus_set_fd(bus, fd, fd);
+  if (r >= 0) r = sd_bus_set_bus_client(bus, 1);
+  if (r >= 0) r = sd_bus_start(bus);
+  if (r >= 0) r = sd_bus_message_new_method_call(bus, &call, kName, kPath, kName, "Spawn");
+  // argv, env, cwd, options, fds
+  if (r >= 0) r = sd_bus_message_open_container(call, 'a', "ay");
+  if (r >= 0) r = sd_bus_message_append_array(call, 'y', "/bin/true", 9);
+  if (r >= 0) r = sd_bus_message_close_container(call);
+  if (r >= 0) r = sd_bus_message_append(call, "aay", 0);
+  if (r >= 0) r = sd_bus_message_append_array(call, 'y', "/", 1);
+  if (r >= 0) r = sd_bus_message_append(call, "a{sv}", 0);
+  int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  int cwd = open_root();
+  if (r >= 0) {
+    r = sd_bus_message_append(call, "a{sh}", 4, "stdin", null_fd, "stdout", null_fd, "stderr", null_fd,
+                              "cwd", cwd);
+  }
+  if (r < 0) {
+    say("error", "client");
+    say("message", std::string("building the call: ") + std::strerror(-r));
+    return;
+  }
+  r = sd_bus_call(bus, call, 30 * 1000000ull, &error, &reply);
+  if (r < 0) {
+    say("error", error.name ? error.name : "client");
+    say("message", error.message ? error.message : std::strerror(-r));
+  } else {
+    int pidfd = -1;
+    const char* id = "";
+    sd_bus_message_read(reply, "hs", &pidfd, &id);
+    say("error", "");
+    say("id", id);
+  }
+  sd_bus_error_free(&error);
+  sd_bus_message_unref(reply);
+  sd_bus_message_unref(call);
+  sd_bus_flush_close_unref(bus);
+}
+
+int handoff(const std::string& result_file, const std::string& go_file) {
+  std::string path = bus_socket_path();
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(address.sun_path)) return 2;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0) return 2;
+  pid_t child = ::fork();
+  if (child < 0) return 2;
+  if (child > 0) {
+    say("connector_pid", std::to_string(::getpid()));
+    say("handler_pid", std::to_string(child));
+    return 0;  // the connecting process is gone; its connection lives on in the child
+  }
+  int out = ::open(result_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) ::_exit(2);
+  ::dup2(out, 1);
+  ::dup2(out, 2);
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (::access(go_file.c_str(), F_OK) != 0) {
+    if (Clock::now() > deadline) ::_exit(3);
+    ::usleep(10000);
+  }
+  spawn_on_handed_socket(fd);
+  std::fflush(stdout);
+  ::_exit(0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -366,6 +460,7 @@ int main(int argc, char** argv) {
     if (mode == "kill-own") return kill_own();
     if (mode == "limit" && args.size() == 2) return limit(std::stoi(args[1]));
     if (mode == "own-name") return own_name();
+    if (mode == "handoff" && args.size() == 3) return handoff(args[1], args[2]);
   } catch (const sdbus::Error& e) {
     std::fprintf(stderr, "nsbroker-test-dbus-client: %s: %s\n", e.getName().c_str(), e.getMessage().c_str());
     return 1;

@@ -2,11 +2,16 @@
 // service directory; callers as uid 1500/1501 (nsbroker-test-dbus-client, `nsbroker run
 // --dbus`); nsbrokerd started by D-Bus activation, exiting when idle.
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <gtest/gtest.h>
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -311,6 +316,127 @@ TEST_F(DbusTest, SpawnFromInsideASandboxIsRefused) {
   EXPECT_EQ(v["id"], "") << "a sandbox was spawned from inside a sandbox\n" << result.describe() << logs();
   EXPECT_NE(v["error"], "") << result.describe() << logs();
   EXPECT_NE(v["message"].find("inside an nsbroker sandbox"), std::string::npos) << result.describe();
+}
+
+// ---- the caller's pidfd without ProcessFD ---------------------------------------------------
+//
+// dbus-daemon 1.14 has no ProcessFD: the daemon opens the caller's pidfd by ProcessID, which
+// names the process that connect()ed — and that process may be gone, its connection handed on,
+// its pid recycled. (`handoff`: the connector exits at once, a child it forked speaks on the
+// connection; the test then puts a process of its own at the connector's pid.)
+
+// A process at exactly `pid` (clone3 with set_tid, as root) running `sleep 30` as `uid`.
+class ProcessAtPid {
+ public:
+  ProcessAtPid(pid_t pid, uid_t uid) {
+    clone_args args{};
+    args.exit_signal = SIGCHLD;
+    pid_t tid = pid;
+    args.set_tid = reinterpret_cast<std::uintptr_t>(&tid);
+    args.set_tid_size = 1;
+    pid_ = static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
+    if (pid_ == 0) {
+      // Raw system calls: after a raw clone3, glibc's set*id would try to reach the threads of
+      // the parent.
+      if (::syscall(SYS_setgroups, 0, nullptr) == 0 && ::syscall(SYS_setresgid, uid, uid, uid) == 0 &&
+          ::syscall(SYS_setresuid, uid, uid, uid) == 0) {
+        const char* argv[] = {"sleep", "30", nullptr};
+        ::execv("/bin/sleep", const_cast<char* const*>(argv));
+      }
+      ::_exit(127);
+    }
+    error_ = pid_ < 0 ? errno : 0;
+  }
+  ~ProcessAtPid() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+  int error() const { return error_; }
+
+ private:
+  pid_t pid_ = -1;
+  int error_ = 0;
+};
+
+struct Handoff {
+  pid_t connector = 0;
+  pid_t handler = 0;
+};
+
+class DbusPidfdTest : public DbusTest {
+ protected:
+  // Starts a handoff client as uid 1500; returns once its connector has exited (and was reaped).
+  Handoff start_handoff(const TempDir& dir) {
+    ProcessResult started = client({"handoff", dir / "result", dir / "go"});
+    Handoff h;
+    auto v = started.values();
+    if (started.exit_code != 0 || v["connector_pid"].empty() || v["handler_pid"].empty()) {
+      ADD_FAILURE() << started.describe();
+      return h;
+    }
+    h.connector = static_cast<pid_t>(std::stol(v["connector_pid"]));
+    h.handler = static_cast<pid_t>(std::stol(v["handler_pid"]));
+    handlers_.push_back(h.handler);
+    return h;
+  }
+  // Lets the handler call Spawn; its key=value answer.
+  std::map<std::string, std::string> answer(const TempDir& dir) {
+    write_file(dir / "go", "");
+    EXPECT_TRUE(wait_until(40s, [&] {
+      return read_file(dir / "result").value_or("").find("error=") != std::string::npos;
+    })) << logs();
+    ProcessResult as_result;
+    as_result.out = read_file(dir / "result").value_or("");
+    return as_result.values();
+  }
+  void TearDown() override {
+    for (pid_t pid : handlers_) kill_if(pid, "nsbroker-test-dbus-client");
+    DbusTest::TearDown();
+  }
+  std::vector<pid_t> handlers_;
+};
+
+TEST_F(DbusPidfdTest, ANormalCallerIsIdentifiedByProcessIdAndConfirmedWithTheBus) {
+  start_bus();
+  ProcessResult result = client({"spawn-echo"});
+  ASSERT_EQ(result.values()["error"], "") << result.describe() << logs();
+  EXPECT_NE(bus_->daemon_log().find("pidfd by ProcessID (the bus gives no ProcessFD), confirmed"),
+            std::string::npos)
+      << "this bus has no ProcessFD: the fallback must have run, with its second look" << logs();
+}
+
+TEST_F(DbusPidfdTest, AConnectionWhoseConnectorHasExitedIsRefused) {
+  start_bus({.idle_exit = 30, .daemon_args = {}});
+  TempDir dir("nsb-svc-handoff-", 0777);
+  Handoff h = start_handoff(dir);
+  ASSERT_GT(h.connector, 0);
+  auto v = answer(dir);
+  EXPECT_EQ(v["error"], "org.nsbroker.Error.Denied") << v["message"] << logs();
+  EXPECT_NE(v["message"].find("process " + std::to_string(h.connector) + " has exited"), std::string::npos)
+      << v["message"];
+}
+
+TEST_F(DbusPidfdTest, ARecycledProcessIdOfAnotherUserIsRefused) {
+  start_bus({.idle_exit = 30, .daemon_args = {}});
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    TempDir dir("nsb-svc-handoff-", 0777);
+    Handoff h = start_handoff(dir);
+    ASSERT_GT(h.connector, 0);
+    // The connector's pid now belongs to a process of uid 1501, started before the call.
+    ProcessAtPid impostor(h.connector, kOtherUser);
+    if (impostor.error() == EEXIST) continue;  // another process took the pid first
+    if (impostor.error() != 0) GTEST_SKIP() << "clone3 with set_tid: " << std::strerror(impostor.error());
+    auto v = answer(dir);
+    EXPECT_EQ(v["error"], "org.nsbroker.Error.Denied") << v["message"] << logs();
+    EXPECT_NE(v["message"].find("process " + std::to_string(h.connector) + " runs as uid 1501, not as uid 1500"),
+              std::string::npos)
+        << v["message"];
+    EXPECT_EQ(bus_->daemon_log().find("spawning"), std::string::npos) << "no sandbox for it" << logs();
+    return;
+  }
+  GTEST_SKIP() << "the connector's pid was taken by another process every time";
 }
 
 }  // namespace

@@ -4,13 +4,17 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <cerrno>
 #include <cstdlib>
+#include <thread>
 #include <gtest/gtest.h>
 
+#include "auth/process_identity.h"
 #include "client/dbus/broker1.h"
 #include "client/dbus_helper.h"
 #include "client/run_options.h"
@@ -21,6 +25,8 @@
 #include "service/activity.h"
 #include "service/idle_exit.h"
 #include "service/notifier.h"
+#include "sandbox/syscalls.h"
+#include "wire/unique_fd.h"
 
 namespace nsbroker {
 namespace {
@@ -318,7 +324,7 @@ TEST(BusCaller, ConfirmsTheProcessAndTakesItsGid) {
   auto parsed = dbus::parse_credentials(
       credentials(::geteuid(), {::getegid(), 12345}, static_cast<std::uint32_t>(::getpid())));
   ASSERT_TRUE(parsed);
-  auto caller = dbus::make_caller(std::move(parsed.value()));
+  auto caller = dbus::make_caller(std::move(parsed.value()), auth::boottime_ns());
   ASSERT_TRUE(caller) << caller.failure().message;
   EXPECT_EQ(caller.value().uid, ::geteuid());
   EXPECT_EQ(caller.value().gid, ::getegid());
@@ -333,21 +339,89 @@ TEST(BusCaller, RefusesAProcessThatIsNotWhatTheBusSaid) {
   auto other_uid = dbus::parse_credentials(
       credentials(4242, {::getegid()}, static_cast<std::uint32_t>(::getpid())));
   ASSERT_TRUE(other_uid);
-  auto refused = dbus::make_caller(std::move(other_uid.value()));
+  auto refused = dbus::make_caller(std::move(other_uid.value()), auth::boottime_ns());
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.failure().code, wire::ERROR_DENIED);
   // Our gid is not among the groups the bus reported.
   auto other_gid = dbus::parse_credentials(
       credentials(::geteuid(), {54321}, static_cast<std::uint32_t>(::getpid())));
   ASSERT_TRUE(other_gid);
-  EXPECT_FALSE(dbus::make_caller(std::move(other_gid.value())));
+  EXPECT_FALSE(dbus::make_caller(std::move(other_gid.value()), auth::boottime_ns()));
   // A process that is gone.
   pid_t child = ::fork();
   if (child == 0) ::_exit(0);
   ::waitpid(child, nullptr, 0);
   auto gone = dbus::parse_credentials(credentials(::geteuid(), {::getegid()}, static_cast<std::uint32_t>(child)));
   ASSERT_TRUE(gone);
-  EXPECT_FALSE(dbus::make_caller(std::move(gone.value())));
+  EXPECT_FALSE(dbus::make_caller(std::move(gone.value()), auth::boottime_ns()));
+}
+
+// Without ProcessFD (dbus-daemon before 1.15.8, Debian 12's included) the pidfd is opened by
+// ProcessID: a process that started after the call came in cannot have sent it.
+TEST(BusCaller, RefusesAProcessStartedAfterTheCallWasReceived) {
+  std::uint64_t received = auth::boottime_ns();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // start times count in 10 ms ticks
+  int hold[2];
+  ASSERT_EQ(::pipe2(hold, O_CLOEXEC), 0);
+  pid_t later = ::fork();
+  if (later == 0) {
+    char byte;
+    ::close(hold[1]);
+    while (::read(hold[0], &byte, 1) < 0 && errno == EINTR) {}
+    ::_exit(0);
+  }
+  ::close(hold[0]);
+  auto answer = credentials(::geteuid(), {::getegid()}, static_cast<std::uint32_t>(later));
+  auto refused = dbus::make_caller(std::move(dbus::parse_credentials(answer).value()), received);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.failure().code, wire::ERROR_DENIED);
+  EXPECT_NE(refused.failure().message.find("started after the request was made"), std::string::npos)
+      << refused.failure().message;
+  // The same process, for a call received after it started, is the caller.
+  auto accepted = dbus::make_caller(std::move(dbus::parse_credentials(answer).value()), auth::boottime_ns());
+  EXPECT_TRUE(accepted) << accepted.failure().message;
+  ::close(hold[1]);
+  ::waitpid(later, nullptr, 0);
+}
+
+// ProcessFD, when the bus has it, is the pidfd: no pid to recycle, no start time to compare.
+TEST(BusCaller, UsesProcessFdWhenTheBusGivesOne) {
+  int own = nsbroker::sys::pidfd_open(::getpid());
+  ASSERT_GE(own, 0);
+  auto answer = credentials(::geteuid(), {::getegid()}, static_cast<std::uint32_t>(::getpid()));
+  answer["ProcessFD"] = sdbus::Variant(sdbus::UnixFd(own));
+  ::close(own);
+  auto parsed = dbus::parse_credentials(answer);
+  ASSERT_TRUE(parsed);
+  ASSERT_TRUE(parsed.value().pidfd.valid());
+  auto caller = dbus::make_caller(std::move(parsed.value()), 1);  // any bound: not consulted
+  ASSERT_TRUE(caller) << caller.failure().message;
+  EXPECT_EQ(caller.value().pid, ::getpid());
+}
+
+TEST(BusCaller, TheConnectionMustStillReportTheSameProcessAfterThePidfdWasOpened) {
+  int own = nsbroker::sys::pidfd_open(::getpid());
+  ASSERT_GE(own, 0);
+  UniqueFd own_fd(own);
+  auto same = dbus::parse_credentials(credentials(1500, {1500}, static_cast<std::uint32_t>(::getpid())));
+  ASSERT_TRUE(same);
+  EXPECT_EQ(dbus::confirm_same_connection(::getpid(), 1500, same.value(), own), std::nullopt);
+  auto other_pid = dbus::parse_credentials(credentials(1500, {1500}, 4242));
+  auto refused = dbus::confirm_same_connection(::getpid(), 1500, other_pid.value(), own);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, wire::ERROR_DENIED);
+  EXPECT_NE(refused->message.find("now reports process 4242"), std::string::npos) << refused->message;
+  EXPECT_TRUE(dbus::confirm_same_connection(::getpid(), 1501, same.value(), own));
+  // The pidfd's process died meanwhile.
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  UniqueFd child_fd(nsbroker::sys::pidfd_open(child));
+  ASSERT_TRUE(child_fd.valid());
+  ::waitpid(child, nullptr, 0);
+  auto child_answer = dbus::parse_credentials(credentials(1500, {1500}, static_cast<std::uint32_t>(child)));
+  auto died = dbus::confirm_same_connection(child, 1500, child_answer.value(), child_fd.get());
+  ASSERT_TRUE(died);
+  EXPECT_NE(died->message.find("exited while it was being identified"), std::string::npos) << died->message;
 }
 
 TEST(BusErrors, NamesForEveryCode) {

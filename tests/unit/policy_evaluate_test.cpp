@@ -5,6 +5,7 @@
 #include <string>
 
 #include "policy/evaluate.h"
+#include "policy/policy_loader.h"
 #include "policy_test_support.h"
 #include "sandbox/seccomp.h"
 
@@ -393,6 +394,59 @@ TEST_F(Evaluate, IsPureTheSameInputsGiveTheSameAnswer) {
   EXPECT_EQ(first.decision().rules, second.decision().rules);
   EXPECT_EQ(first.decision().notes, second.decision().notes);
   EXPECT_EQ(first.decision().plan.env, second.decision().plan.env);
+}
+
+
+// ---- the daemon's own socket: denied in every profile, wherever it is ----------------------
+
+std::shared_ptr<const CompiledPolicy> load_with_socket(std::string_view text, const std::string& socket) {
+  LoadOptions options;
+  options.names = &testing::test_names();
+  options.always_deny = {{socket, "nsbrokerd's own socket"}};
+  auto policy = load_policy_text(text, testing::kFile, options);
+  EXPECT_TRUE(policy.ok()) << (policy.ok() ? "" : policy.failure().message);
+  return policy.ok() ? policy.value() : nullptr;
+}
+
+constexpr const char* kOpenProfiles =
+    "default_profile: \"open\"\n"
+    "profile { name: \"open\" mounts { read_write: \"/\" } }\n"
+    "profile { name: \"other\" match { uid: 1001 } mounts { read_only: \"/usr\" } }\n";
+
+TEST(DaemonSocket, IsDeniedInEveryProfileWithItsOrigin) {
+  auto policy = load_with_socket(kOpenProfiles, "/srv/broker/nsb.sock");
+  ASSERT_TRUE(policy);
+  for (const CompiledProfile& profile : policy->profiles()) {
+    EXPECT_EQ(profile.mounts.paths.deny, std::vector<std::string>{"/srv/broker/nsb.sock"}) << profile.name;
+    EXPECT_EQ(profile.mounts.origins.deny, std::vector<std::string>{"nsbrokerd's own socket"});
+  }
+  Evaluation bind = evaluate(*policy, caller(1000, 1000), run("--ro-bind /srv/broker/nsb.sock /s -- /bin/true"),
+                             SandboxMode::kPrivileged);
+  ASSERT_FALSE(bind.allowed());
+  EXPECT_EQ(bind.denial().message,
+            "denied by profile \"open\": mounts.deny \"/srv/broker/nsb.sock\" covers --ro-bind "
+            "/srv/broker/nsb.sock /s");
+  EXPECT_TRUE(any_contains(bind.denial().rules, "[nsbrokerd's own socket]"));
+  Evaluation root = evaluate(*policy, caller(1000, 1000), run("--ro-bind / / -- /bin/true"), SandboxMode::kPrivileged);
+  ASSERT_TRUE(root.allowed()) << root.denial().message;
+  EXPECT_TRUE(any_contains(root.decision().notes,
+                           "--ro-bind / /: contains mounts.deny \"/srv/broker/nsb.sock\" (hidden inside the sandbox)"));
+  EXPECT_EQ(root.decision().plan.path_rules.deny, std::vector<std::string>{"/srv/broker/nsb.sock"})
+      << "the plan carries it to the sandbox, which masks it";
+}
+
+TEST(DaemonSocket, IsNotAddedTwiceWhereTheFileAlreadyDeniesIt) {
+  auto policy = load_with_socket(
+      "default_profile: \"p\"\nprofile { name: \"p\" mounts { read_only: \"/\" deny: \"/run/nsbroker\" } }\n",
+      "/run/nsbroker/nsbroker.sock");
+  ASSERT_TRUE(policy);
+  EXPECT_EQ(policy->profiles()[0].mounts.paths.deny, std::vector<std::string>{"/run/nsbroker"});
+}
+
+TEST(DaemonSocket, ToolsThatLoadTheFileAloneSeeOnlyItsOwnRules) {
+  auto policy = load_ok(kOpenProfiles);
+  ASSERT_TRUE(policy);
+  EXPECT_TRUE(policy->profiles()[0].mounts.paths.deny.empty());
 }
 
 }  // namespace

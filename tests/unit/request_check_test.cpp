@@ -4,8 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include "client/run_options.h"
+#include "policy/evaluate.h"
+#include "policy_test_support.h"
 
 namespace nsbroker::policy {
 namespace {
@@ -231,6 +236,199 @@ TEST(AcceptedRequest, IgnoresARelativeWorkingDirectory) {
   auto plan = check(spawn);
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(plan.value().cwd_path, "");
+}
+
+
+// ---- The client is not a security boundary (DESIGN.md §2) ---------------------------------
+//
+// Every refusal of the client's parser (client/run_options.cpp) whose request could still be
+// written on the wire, next to that request sent raw: the daemon refuses it as well, with a
+// message that says what was wrong. Refusals that leave nothing on the wire (a --perms or
+// --size waiting for the next option, --argv0 twice, --seccomp mixed with --add-seccomp-fd,
+// the --userns-block-fd/--disable-userns rules about fds and flags the client serves itself,
+// --args files, unknown options) have no raw equivalent to test.
+
+struct ClientRefusalCase {
+  const char* name;
+  const char* client_words;  // `nsbroker run` words the client refuses
+  const char* client_error;  // part of the client's message
+  void (*raw)(wire::Spawn&);  // the same request as the client would have sent it
+  const char* daemon_error;  // part of the daemon's message
+};
+
+class ClientRefusal : public ::testing::TestWithParam<ClientRefusalCase> {};
+
+client::ParseOutcome parse_client(const std::string& words) {
+  std::vector<std::string> split;
+  std::istringstream in(words);
+  for (std::string word; in >> word;) split.push_back(word == "''" ? "" : word);
+  std::vector<std::string_view> views(split.begin(), split.end());
+  return client::parse_run_options(views, {});
+}
+
+TEST_P(ClientRefusal, IsARefusalOfTheDaemonToo) {
+  const ClientRefusalCase& c = GetParam();
+  client::ParseOutcome parsed = parse_client(c.client_words);
+  ASSERT_EQ(parsed.kind, client::ParseKind::kError) << c.client_words;
+  EXPECT_NE(parsed.error.find(c.client_error), std::string::npos) << "client: " << parsed.error;
+
+  wire::Spawn spawn = minimal_spawn();
+  c.raw(spawn);
+  auto plan = check(spawn);
+  ASSERT_FALSE(plan.ok()) << c.name << ": the daemon accepted what the client refuses";
+  EXPECT_EQ(plan.failure().code, wire::ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(plan.failure().message.find(c.daemon_error), std::string::npos)
+      << "daemon: " << plan.failure().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ClientRefusal,
+    ::testing::Values(
+        ClientRefusalCase{"lock_file_with_as_pid_1", "--as-pid-1 --lock-file /l -- /bin/true",
+                          "--as-pid-1 and --lock-file cannot be combined",
+                          [](wire::Spawn& s) {
+                            s.set_as_pid_1(true);
+                            add_mount(s, wire::MOUNT_LOCK_FILE, "", "/l");
+                          },
+                          "--lock-file cannot be combined with --as-pid-1"},
+        ClientRefusalCase{"lock_file_before_as_pid_1", "--lock-file /l --as-pid-1 -- /bin/true",
+                          "cannot be combined",
+                          [](wire::Spawn& s) {
+                            add_mount(s, wire::MOUNT_DIR, "", "/d");
+                            add_mount(s, wire::MOUNT_LOCK_FILE, "", "/l");
+                            s.set_as_pid_1(true);
+                          },
+                          "drop one of them"},
+        ClientRefusalCase{"uid_minus_one", "--unshare-user --uid 4294967295 -- /bin/true",
+                          "--uid needs a numeric id",
+                          [](wire::Spawn& s) {
+                            s.set_has_uid(true);
+                            s.set_uid(4294967295u);
+                          },
+                          "--uid 4294967295 is (uid_t)-1, which names nobody"},
+        ClientRefusalCase{"gid_minus_one", "--unshare-user --gid 4294967295 -- /bin/true",
+                          "--gid needs a numeric id",
+                          [](wire::Spawn& s) {
+                            s.set_has_gid(true);
+                            s.set_gid(4294967295u);
+                          },
+                          "--gid 4294967295 is (gid_t)-1, which names nobody"},
+        ClientRefusalCase{"perms_on_a_lock_file", "--perms 0600 --lock-file /l -- /bin/true",
+                          "--perms must come right before",
+                          [](wire::Spawn& s) {
+                            auto& op = add_mount(s, wire::MOUNT_LOCK_FILE, "", "/l");
+                            op.set_has_perms(true);
+                            op.set_perms(0600);
+                          },
+                          "--lock-file takes no permissions"},
+        ClientRefusalCase{"perms_on_a_bind", "--perms 0600 --ro-bind /usr /usr -- /bin/true",
+                          "--perms must come right before",
+                          [](wire::Spawn& s) {
+                            auto& op = add_mount(s, wire::MOUNT_RO_BIND, "/usr", "/usr");
+                            op.set_has_perms(true);
+                            op.set_perms(0600);
+                          },
+                          "--ro-bind takes no permissions"},
+        ClientRefusalCase{"perms_above_07777", "--perms 10000 --tmpfs /t -- /bin/true",
+                          "--perms needs an octal mode from 0 to 7777",
+                          [](wire::Spawn& s) {
+                            auto& op = add_mount(s, wire::MOUNT_TMPFS, "", "/t");
+                            op.set_has_perms(true);
+                            op.set_perms(010000);
+                          },
+                          "permissions above 07777"},
+        ClientRefusalCase{"chmod_above_07777", "--chmod 10000 /t -- /bin/true",
+                          "--chmod needs an octal mode from 0 to 7777",
+                          [](wire::Spawn& s) {
+                            auto& op = add_mount(s, wire::MOUNT_CHMOD, "", "/t");
+                            op.set_has_perms(true);
+                            op.set_perms(010000);
+                          },
+                          "--chmod: permissions above 07777"},
+        ClientRefusalCase{"size_on_a_dir", "--size 4096 --dir /d -- /bin/true",
+                          "--size must come right before the --tmpfs",
+                          [](wire::Spawn& s) {
+                            add_mount(s, wire::MOUNT_DIR, "", "/d").set_size_bytes(4096);
+                          },
+                          "--dir takes no size"},
+        ClientRefusalCase{"negative_data_fd", "--file -1 /f -- /bin/true",
+                          "FD must be a file descriptor number",
+                          [](wire::Spawn& s) {
+                            add_mount(s, wire::MOUNT_FILE, "", "/f").set_source_fd(3);
+                          },
+                          "--file: fd 3 is not a data fd (those start at 4)"},
+        ClientRefusalCase{"negative_seccomp_fd", "--seccomp -1 -- /bin/true",
+                          "FD must be a file descriptor number",
+                          [](wire::Spawn& s) { s.add_seccomp_fds(0); },
+                          "seccomp_fds names fd 0, which is not a data fd"},
+        ClientRefusalCase{"unknown_capability_name", "--cap-add CAP_FLY -- /bin/true",
+                          "unknown capability 'CAP_FLY'",
+                          [](wire::Spawn& s) { s.add_cap_add("CAP_FLY"); },
+                          "--cap-add CAP_FLY: unknown capability"},
+        ClientRefusalCase{"capability_number_out_of_range", "--cap-add 41 -- /bin/true",
+                          "unknown capability '41'",
+                          [](wire::Spawn& s) { s.add_cap_add("41"); },
+                          "--cap-add 41: unknown capability"},
+        ClientRefusalCase{"hostname_without_uts", "--hostname box -- /bin/true",
+                          "--hostname needs a new UTS namespace",
+                          [](wire::Spawn& s) { s.set_hostname("box"); },
+                          "--hostname needs --unshare-uts"},
+        ClientRefusalCase{"empty_variable_name", "--setenv '' value -- /bin/true",
+                          "VAR must not be empty",
+                          [](wire::Spawn& s) { s.add_env("=value"); },
+                          "'=value' is not NAME=value"},
+        ClientRefusalCase{"empty_bind_source", "--bind '' /x -- /bin/true",
+                          "SRC must not be empty",
+                          [](wire::Spawn& s) { add_mount(s, wire::MOUNT_BIND, "", "/x"); },
+                          "--bind: empty source"},
+        ClientRefusalCase{"empty_symlink_target", "--symlink '' /x -- /bin/true",
+                          "TARGET must not be empty",
+                          [](wire::Spawn& s) { add_mount(s, wire::MOUNT_SYMLINK, "", "/x"); },
+                          "--symlink: empty source"},
+        ClientRefusalCase{"empty_destination", "--tmpfs '' -- /bin/true",
+                          "DEST must not be empty",
+                          [](wire::Spawn& s) { add_mount(s, wire::MOUNT_TMPFS, "", ""); },
+                          "destination must be a non-empty path"},
+        ClientRefusalCase{"no_command", "--unshare-net --", "no command given",
+                          [](wire::Spawn& s) { s.clear_argv(); }, "no command given"}),
+    [](const ::testing::TestParamInfo<ClientRefusalCase>& info) { return std::string(info.param.name); });
+
+// The same combination through the whole decision stage (what the daemon runs), for a caller
+// whose profile allows everything else.
+TEST(ClientRefusal, EvaluateRefusesLockFileWithAsPid1) {
+  auto policy = testing::load_ok(
+      "default_profile: \"p\"\nprofile { name: \"p\" mounts { read_only: \"/\" } }\n");
+  ASSERT_NE(policy, nullptr);
+  wire::Spawn spawn = minimal_spawn();
+  spawn.set_as_pid_1(true);
+  add_mount(spawn, wire::MOUNT_LOCK_FILE, "", "/run/lock");
+  Evaluation result = evaluate(*policy, testing::caller(1000, 1000), spawn, SandboxMode::kPrivileged);
+  ASSERT_FALSE(result.allowed());
+  EXPECT_EQ(result.denial().code, wire::ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(result.denial().message.find("--lock-file cannot be combined with --as-pid-1"),
+            std::string::npos)
+      << result.denial().message;
+}
+
+// --uid, --gid and --cap-add need a user namespace. The client leaves that to the daemon
+// (it cannot know the mode); the decision stage refuses them in privileged mode, even where
+// the profile would allow root inside a user namespace.
+TEST(ClientRefusal, IdsAndCapabilitiesInsideNeedAUserNamespace) {
+  auto policy = testing::load_ok(
+      "default_profile: \"p\"\nprofile { name: \"p\" namespaces { allow_user_namespace: true "
+      "allow_root_inside: true } mounts { read_only: \"/\" } }\n");
+  ASSERT_NE(policy, nullptr);
+  for (const char* words : {"--uid 0 -- /bin/true", "--gid 0 -- /bin/true", "--uid 1234 -- /bin/true",
+                            "--cap-add CAP_NET_ADMIN -- /bin/true"}) {
+    wire::Spawn spawn = testing::run(words);
+    Evaluation privileged = evaluate(*policy, testing::caller(1000, 1000), spawn, SandboxMode::kPrivileged);
+    ASSERT_FALSE(privileged.allowed()) << words;
+    EXPECT_NE(privileged.denial().message.find("needs a user namespace"), std::string::npos)
+        << words << ": " << privileged.denial().message;
+    Evaluation userns =
+        evaluate(*policy, testing::caller(1000, 1000), spawn, SandboxMode::kUserNamespace);
+    EXPECT_TRUE(userns.allowed()) << words << ": " << (userns.allowed() ? "" : userns.denial().message);
+  }
 }
 
 }  // namespace
