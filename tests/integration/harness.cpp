@@ -409,10 +409,18 @@ CallerCgroup::CallerCgroup() {
 }
 
 CallerCgroup::~CallerCgroup() {
-  for (const Hierarchy& h : hierarchies_) {
-    // Processes that were in it may still be exiting.
-    bool gone = poll_until(5s, [&] { return remove_cgroup_tree(h.dir); });
-    if (!gone) std::fprintf(stderr, "harness: could not remove cgroup %s: %s\n", h.dir.c_str(), std::strerror(errno));
+  // Processes that were in them may still be exiting: one bounded wait for all of them.
+  std::vector<bool> gone(hierarchies_.size(), false);
+  poll_until(5s, [&] {
+    bool all = true;
+    for (std::size_t i = 0; i < hierarchies_.size(); ++i) {
+      if (!gone[i]) gone[i] = remove_cgroup_tree(hierarchies_[i].dir);
+      all = all && gone[i];
+    }
+    return all;
+  });
+  for (std::size_t i = 0; i < hierarchies_.size(); ++i) {
+    if (!gone[i]) std::fprintf(stderr, "harness: could not remove cgroup %s\n", hierarchies_[i].dir.c_str());
   }
 }
 

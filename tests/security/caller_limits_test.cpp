@@ -169,7 +169,7 @@ TEST_P(CallerLimitsTest, ChrootedLimitedCallerKeepsJailAndLimits) {
   ProcessSpec s = spec({"--ro-bind", "/", "/", "--proc", "/proc", "--", "sh", "-c",
                         std::string("test -e /nsb-jail-marker || echo NOT-IN-JAIL; ") + kReport});
   std::vector<std::pair<std::string, std::string>> binds = {
-      {"/usr", jail + "/usr"}, {client_dir, jail + client_dir}, {socket_dir, jail + socket_dir}};
+      {"/usr", jail + "/usr"}, {"/proc", jail + "/proc"}, {client_dir, jail + client_dir}, {socket_dir, jail + socket_dir}};
   s.before_drop = [binds] {
     if (::unshare(CLONE_NEWNS) < 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) ::_exit(125);
     for (const auto& [from, to] : binds) {

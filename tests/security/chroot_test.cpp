@@ -3,7 +3,7 @@
 //
 // The jail is a plain directory (not a mount point) under the test's work tree. The caller
 // gets a mount namespace of its own (private, so nothing reaches the test's namespace) in
-// which /usr, the directory holding the static client, and the daemon's socket directory are
+// which /usr, /proc, the directory holding the client, and the daemon's socket directory are
 // bound into the jail; it then chroots into the jail and drops to uid 1500. Inside the jail,
 // at the same path as a file outside it, is a marker of its own.
 #include <sched.h>
@@ -62,7 +62,9 @@ class ChrootTest : public SecurityTest {
     struct Bind {
       std::string from, to;
     };
+    // /proc too, as a real jail has (and the sanitizer builds' client needs at exit).
     std::vector<Bind> binds = {{"/usr", jail_ + "/usr"},
+                               {"/proc", jail_ + "/proc"},
                                {client_dir_, jail_ + client_dir_},
                                {socket_dir_, jail_ + socket_dir_}};
     s.before_drop = [binds] {

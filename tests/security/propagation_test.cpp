@@ -22,6 +22,13 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// Fails the test with the lines that changed in the caller's mount table.
+void expect_unchanged(const std::multiset<std::string>& before, const std::multiset<std::string>& after,
+                      const std::string& what) {
+  std::string diff = mount_table_diff(before, after);
+  EXPECT_TRUE(diff.empty()) << what << " (- gone, + appeared):\n" << diff;
+}
+
 class PropagationTest : public SecurityTest {
  protected:
   // Runs `spec` and expects the sandbox's command (which must print "ran") to have run and
@@ -32,8 +39,7 @@ class PropagationTest : public SecurityTest {
     std::multiset<std::string> after = host_mount_table();
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_THAT(r.out, HasSubstr("ran")) << r.describe();
-    EXPECT_EQ(mount_table_diff(before, after), "")
-        << "the request changed the caller's mount namespace (- gone, + appeared)";
+    expect_unchanged(before, after, "the request changed the caller's mount namespace");
   }
   void expect_ran_and_nothing_leaked(std::vector<std::string> args) {
     expect_ran_and_nothing_leaked(spec(std::move(args)));
@@ -48,8 +54,7 @@ class PropagationTest : public SecurityTest {
     EXPECT_EQ(r.exit_code, 1) << r.describe();
     EXPECT_THAT(r.err, HasSubstr(error)) << r.describe();
     EXPECT_THAT(r.out, Not(HasSubstr("ran"))) << r.describe();
-    EXPECT_EQ(mount_table_diff(before, after), "")
-        << "the failed request changed the caller's mount namespace (- gone, + appeared)";
+    expect_unchanged(before, after, "the failed request changed the caller's mount namespace");
   }
 
   std::string data_file() {
@@ -167,7 +172,7 @@ TEST_P(PropagationTest, BindUnderARoBoundTreeDoesNotReachTheCaller) {
     EXPECT_EQ(r.err, "nsbroker: execvp /usr/bin/true: No such file or directory\n")
         << "setup must get as far as the exec\n" << r.describe();
   }
-  EXPECT_EQ(mount_table_diff(before, after), "") << "the sandbox's bind reached the caller's namespace";
+  expect_unchanged(before, after, "the sandbox's bind reached the caller's namespace");
   EXPECT_EQ(list_tree(pam), pam_before) << pam << " now shows other files (the user's?)";
   EXPECT_FALSE(path_exists(pam + "/marker")) << "the user's evil/marker is visible in " << pam;
   EXPECT_EQ(read_file(pam + "/other").value_or(""), "auth required pam_deny.so\n");
@@ -191,7 +196,7 @@ TEST_P(PropagationTest, CodexRootDevProcLeavesTheCallersProcAndDev) {
   EXPECT_EQ(r.out, "ran\n") << r.describe();
   EXPECT_EQ(mount_lines_at(after, "/proc"), mount_lines_at(before, "/proc")) << "the caller's /proc was replaced";
   EXPECT_EQ(mount_lines_at(after, "/dev"), mount_lines_at(before, "/dev")) << "the caller's /dev was replaced";
-  EXPECT_EQ(mount_table_diff(before, after), "");
+  expect_unchanged(before, after, "the request changed the caller's mount namespace");
   // The test process's own /proc still is its pid namespace's.
   char self[64] = {};
   ssize_t n = ::readlink("/proc/self", self, sizeof(self) - 1);
