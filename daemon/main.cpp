@@ -142,6 +142,8 @@ int main(int argc, char** argv) {
                                       netns_pool ? netns_pool.value().get() : nullptr, &live,
                                       &spawn_rate, log, audit.value()};
   services.activity = runtime.activity();
+  const auto cgroups = nsbroker::auth::CgroupMounts::read_own();
+  services.cgroups = &cgroups;
   nsbroker::Broker broker(io, services);
   nsbroker::server::Listener listener(io, std::move(socket.value()), broker);
   listener.start();

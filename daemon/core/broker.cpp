@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "auth/caller_context.h"
 #include "policy/evaluate.h"
 #include "policy/request_check.h"
 
@@ -100,16 +101,17 @@ bool Broker::may_forward_signal(int sig) {
   }
 }
 
-std::optional<Failure> Broker::refuse_from_inside_a_sandbox(const auth::Caller& caller) {
-  struct stat st {};
-  std::string link = std::to_string(caller.pid) + "/ns/pid";
-  if (::fstatat(services_.proc_dir_fd, link.c_str(), &st, 0) < 0) {
-    return fail(wire::ERROR_DENIED, "cannot tell the caller's pid namespace: refusing");
+// Why ancestry and not equality: a process can leave neither its PID namespace nor that
+// namespace's ancestors, but it can create a child namespace (or be placed in one); only the
+// whole chain tells whether it descends from a sandbox.
+std::optional<Failure> Broker::refuse_from_inside_a_sandbox(const auth::CallerContext& context) {
+  for (ino_t ns : context.pid_namespaces) {
+    if (!services_.live->is_sandbox_pid_namespace(ns)) continue;
+    return fail(wire::ERROR_DENIED,
+                "the request comes from inside an nsbroker sandbox; nested sandboxes are refused "
+                "(a sandbox may never give more than its caller had)");
   }
-  if (!services_.live->is_sandbox_pid_namespace(st.st_ino)) return std::nullopt;
-  return fail(wire::ERROR_DENIED,
-              "the request comes from inside an nsbroker sandbox; nested sandboxes are refused "
-              "(a sandbox may never give more than its caller had)");
+  return std::nullopt;
 }
 
 std::optional<Failure> Broker::check_limits(const auth::Caller& caller,
@@ -153,7 +155,11 @@ Result<std::shared_ptr<supervise::SandboxRun>> Broker::spawn(const auth::Caller&
                                                    std::to_string(policy::kFirstDataFd + fds.data.size())));
     }
   }
-  if (auto nested = refuse_from_inside_a_sandbox(caller)) return refuse(*nested);
+  auto context = auth::read_caller_context(services_.proc_dir_fd, caller, *services_.cgroups);
+  if (!context) return refuse(context.failure());
+  if (auto nested = refuse_from_inside_a_sandbox(context.value())) return refuse(*nested);
+  auth::Caller confined = caller;
+  confined.context = std::make_shared<const auth::CallerContext>(std::move(context.value()));
   // One snapshot per request: a reload never changes a decision half-way.
   std::shared_ptr<const policy::CompiledPolicy> current = services_.policy->current();
   policy::Evaluation evaluation = policy::evaluate(*current, caller, request, services_.mode);
@@ -170,7 +176,7 @@ Result<std::shared_ptr<supervise::SandboxRun>> Broker::spawn(const auth::Caller&
   std::string id = new_sandbox_id();
   wrap_events(events, caller, record.caller, id);
   supervise::RunLimits run_limits{std::chrono::seconds(decision.limits.wall_time_seconds)};
-  auto run = supervise::SandboxRun::start(io_, std::move(decision.plan), caller, fds, services_, id,
+  auto run = supervise::SandboxRun::start(io_, std::move(decision.plan), confined, fds, services_, id,
                                           run_limits, std::move(events));
   if (!run) {
     services_.live->release(caller.uid);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "auth/caller.h"
+#include "auth/caller_context.h"
 #include "core/result.h"
 #include "nsbroker.pb.h"
 #include "policy/evaluate.h"
@@ -35,7 +36,7 @@ class Broker {
   static bool may_forward_signal(int sig);
 
  private:
-  std::optional<Failure> refuse_from_inside_a_sandbox(const auth::Caller& caller);
+  std::optional<Failure> refuse_from_inside_a_sandbox(const auth::CallerContext& context);
   // Spawn rate, then live sandboxes (which takes a slot): per uid, from the profile.
   std::optional<Failure> check_limits(const auth::Caller& caller, const policy::Decision& decision);
   void wrap_events(supervise::RunEvents& events, const auth::Caller& caller,

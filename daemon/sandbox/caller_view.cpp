@@ -10,16 +10,16 @@
 
 #include "sandbox/child_text.h"
 #include "sandbox/masks.h"
+#include "sandbox/private_trees.h"
 #include "sandbox/setup_report.h"
 #include "sandbox/syscalls.h"
 
 namespace nsbroker::sandbox {
 namespace {
 
-constexpr unsigned kCloneTreeFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
-
 // Why this is safe: the path comes from the client, but it is resolved with the caller's
-// fs identity (become_caller_for_files ran first), relative to the caller's own cwd fd, and
+// fs identity (become_caller_for_files ran first), in the caller's root (enter_caller_root: ".."
+// and absolute symlinks stop at it, as for the caller), relative to the caller's own cwd fd, and
 // without magic links (no /proc/PID/fd/N or /proc/PID/root jumps into other processes).
 // Ordinary symlinks are followed as the caller would follow them: bubblewrap does the same
 // (Codex binds /lib, a symlink on merged-/usr systems).
@@ -114,6 +114,26 @@ bool join_caller_namespaces(const ChildPlan& plan) {
   return ::setns(plan.caller_pidfd, kNamespaces) == 0;
 }
 
+int enter_caller_root(const ChildPlan& plan) {
+  int namespace_root = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (namespace_root < 0) return -1;
+  if (::fchdir(plan.caller_root_fd) < 0 || ::chroot(".") < 0) {
+    int saved = errno;
+    ::close(namespace_root);
+    errno = saved;
+    return -1;
+  }
+  return namespace_root;
+}
+
+bool leave_caller_root(int namespace_root) {
+  bool ok = ::fchdir(namespace_root) == 0 && ::chroot(".") == 0;
+  int saved = errno;
+  ::close(namespace_root);
+  errno = saved;
+  return ok;
+}
+
 bool become_caller_for_files(const ChildPlan& plan) {
   if (sys::set_groups(plan.groups.size(), plan.groups.data()) < 0) return false;
   sys::set_fs_gid(plan.gid);
@@ -150,13 +170,9 @@ void open_bind_sources(ChildPlan& plan) {
     }
     check_against_profile(plan, i, fd);
     // Copy the tree from the fd we checked, not by path again: no window for a swap.
-    int tree = sys::open_tree(fd, "", kCloneTreeFlags | AT_RECURSIVE);
+    int tree = copy_private_tree(fd, "", TreeScope::kWithSubmounts, bind_attributes(mount.kind));
     if (tree < 0) report_failure_and_exit(plan.report_fd, Step::kCloneBindSource, errno, index);
     ::close(fd);
-    if (sys::mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, bind_attributes(mount.kind)) <
-        0) {
-      report_failure_and_exit(plan.report_fd, Step::kCloneBindSource, errno, index);
-    }
     mount.prepared_fd = tree;
   }
 }
@@ -170,17 +186,18 @@ void open_devices(ChildPlan& plan) {
     bool is_dir = false;
     int error = fd < 0 ? errno : check_caller_access(fd, &is_dir);
     if (error != 0) report_failure_and_exit(plan.report_fd, Step::kDevice, error, static_cast<int>(i));
-    plan.device_trees[i] = sys::open_tree(fd, "", kCloneTreeFlags);
-    if (plan.device_trees[i] < 0 ||
-        sys::mount_setattr(plan.device_trees[i], "", AT_EMPTY_PATH,
-                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) < 0) {
+    plan.device_trees[i] =
+        copy_private_tree(fd, "", TreeScope::kOneMount, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    if (plan.device_trees[i] < 0) {
       report_failure_and_exit(plan.report_fd, Step::kDevice, errno, static_cast<int>(i));
     }
     ::close(fd);
   }
   // As bubblewrap: a terminal on stdout becomes /dev/console. Optional: a failure here only
   // means the sandbox has no /dev/console.
-  if (is_terminal(1)) plan.console_tree = sys::open_tree(1, "", kCloneTreeFlags);
+  if (is_terminal(1)) {
+    plan.console_tree = copy_private_tree(1, "", TreeScope::kOneMount, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  }
 }
 
 }  // namespace nsbroker::sandbox

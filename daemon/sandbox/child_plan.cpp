@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "auth/caller_context.h"
 #include "policy/path_rules_view.h"
 #include "sandbox/seccomp.h"
 
@@ -56,6 +57,9 @@ ChildPlan make_child_plan(const policy::Plan& plan, const auth::Caller& caller,
   child.gid = caller.gid;
   child.groups = caller.groups;
   child.caller_pidfd = caller.pidfd->get();
+  child.caller_root_fd = caller.context->root.get();
+  child.umask = caller.context->umask;
+  for (const std::string& file : caller.context->cgroup_procs) child.cgroup_procs.push_back(file.c_str());
   child.fds = fds;
   child.proc_dir_fd = proc_dir_fd;
   child.device_trees.fill(-1);

@@ -65,12 +65,14 @@ struct ChildPlan {
   std::vector<gid_t> groups;
 
   int caller_pidfd = -1;
+  int caller_root_fd = -1;  // O_PATH: the caller's root (its chroot); bind sources resolve in it
+  mode_t umask = 022;       // the caller's, for everything created on its behalf
+  std::vector<const char*> cgroup_procs;  // the caller's cgroups (daemon's view), entered first
   RequestFds fds;
   int proc_dir_fd = -1;  // the daemon's /proc, to write id maps of the sandbox process
   int netns_fd = -1;     // a ready network namespace from the pool, or -1
   int report_fd = -1;    // write end of the setup report pipe (close-on-exec)
-  int go_read_fd = -1;   // the sandbox process waits here until the outside stage is done
-  int go_write_fd = -1;
+  int release_fd = -1;   // the sandbox process waits here until the daemon releases it
 
   std::vector<ChildMount> mounts;
   bool needs_devices = false;  // some --dev in mounts: device trees are opened outside

@@ -9,6 +9,7 @@
 
 #include "sandbox/child_text.h"
 #include "sandbox/mounts.h"
+#include "sandbox/private_trees.h"
 #include "sandbox/syscalls.h"
 
 #ifndef SYS_fchmodat2
@@ -76,11 +77,10 @@ bool bind_data_file(const ChildPlan& plan, SandboxRoot& root, const ChildMount& 
   }
   int target = root.open_mount_point(mount.dest, Leaf::kFile, 0644);
   if (target < 0) return false;
-  int tree = sys::open_tree(AT_FDCWD, path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   std::uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (mount.kind == wire::MOUNT_RO_BIND_DATA) attrs |= MOUNT_ATTR_RDONLY;
-  bool ok = tree >= 0 && sys::mount_setattr(tree, "", AT_EMPTY_PATH, attrs) == 0 &&
-            attach(tree, target) == 0;
+  int tree = copy_private_tree(AT_FDCWD, path.c_str(), TreeScope::kOneMount, attrs);
+  bool ok = tree >= 0 && attach(tree, target) == 0;
   if (tree >= 0) close_keeping_errno(tree, ok);
   (void)plan;
   return close_keeping_errno(target, ok);

@@ -28,6 +28,30 @@ void clear_capability(__user_cap_data_struct (&data)[2], int cap) {
   data[CAP_TO_INDEX(cap)].effective &= ~CAP_TO_MASK(cap);
 }
 
+constexpr std::uint64_t bit(int cap) { return std::uint64_t{1} << cap; }
+
+constexpr std::uint64_t kOutsideStageNeeds =
+    bit(CAP_SYS_ADMIN) | bit(CAP_SYS_CHROOT) | bit(CAP_SETUID) | bit(CAP_SETGID);
+constexpr std::uint64_t kSandboxStageNeeds = bit(CAP_SYS_ADMIN) | bit(CAP_NET_ADMIN) |
+                                             bit(CAP_SETUID) | bit(CAP_SETGID) | bit(CAP_SETPCAP);
+
+// Not effective during setup: CAP_DAC_OVERRIDE (raised only around entries in the sandbox's
+// own tmpfs) and the --cap-add set the command keeps (user namespace mode only).
+std::uint64_t sandbox_stage_permitted(const ChildPlan& plan) {
+  return kSandboxStageNeeds | bit(CAP_DAC_OVERRIDE) | plan.capabilities_inside;
+}
+
+// Sets exactly these effective and permitted sets (inheritable: empty). `effective` must be
+// part of `permitted`, and both part of what the process holds.
+bool restrict_capabilities(std::uint64_t effective, std::uint64_t permitted) {
+  __user_cap_data_struct data[2] = {};
+  for (int i = 0; i < 2; ++i) {
+    data[i].effective = static_cast<std::uint32_t>(effective >> (32 * i));
+    data[i].permitted = static_cast<std::uint32_t>(permitted >> (32 * i));
+  }
+  return capset(data) == 0;
+}
+
 // Every capability the command may not have leaves the bounding set.
 bool drop_bounding_set(std::uint64_t keep) {
   // Walk up until the kernel says the capability does not exist.
@@ -39,13 +63,14 @@ bool drop_bounding_set(std::uint64_t keep) {
 
 }  // namespace
 
-bool limit_setup_capabilities() {
-  __user_cap_data_struct data[2] = {};
-  if (capget(data) < 0) return false;
-  for (int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID}) {
-    clear_capability(data, cap);
-  }
-  return capset(data) == 0;
+bool keep_outside_stage_capabilities(const ChildPlan& plan) {
+  // Permitted also holds what the sandbox process needs later: in privileged mode it is
+  // cloned from us and can only keep what we still have.
+  return restrict_capabilities(kOutsideStageNeeds, kOutsideStageNeeds | sandbox_stage_permitted(plan));
+}
+
+bool keep_sandbox_stage_capabilities(const ChildPlan& plan) {
+  return restrict_capabilities(kSandboxStageNeeds, sandbox_stage_permitted(plan));
 }
 
 bool set_file_permission_override(bool enabled) {

@@ -12,6 +12,7 @@
 #include "sandbox/child_text.h"
 #include "sandbox/mounts.h"
 #include "sandbox/path_rules.h"
+#include "sandbox/private_trees.h"
 #include "sandbox/syscalls.h"
 
 namespace nsbroker::sandbox {
@@ -38,14 +39,12 @@ bool cover_if_present(SandboxRoot& root, const char* inside) {
   if (target < 0) return true;  // not there: nothing to hide
   struct stat st {};
   bool ok = ::fstat(target, &st) == 0 && ensure_mask_sources();
-  int copy = ok ? sys::open_tree(AT_FDCWD, S_ISDIR(st.st_mode) ? kMaskDir : kMaskFile,
-                                 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)
+  constexpr std::uint64_t kMaskAttributes =
+      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  int copy = ok ? copy_private_tree(AT_FDCWD, S_ISDIR(st.st_mode) ? kMaskDir : kMaskFile,
+                                    TreeScope::kOneMount, kMaskAttributes)
                 : -1;
-  ok = copy >= 0 &&
-       sys::mount_setattr(copy, "", AT_EMPTY_PATH,
-                          MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                              MOUNT_ATTR_NOEXEC) == 0 &&
-       attach(copy, target) == 0;
+  ok = copy >= 0 && attach(copy, target) == 0;
   int saved = errno;
   if (copy >= 0) ::close(copy);
   ::close(target);
@@ -74,7 +73,7 @@ bool find_other_users_homes(ChildPlan& plan) {
   plan.other_homes_listed = true;
   // As the caller: a homes root it cannot list cannot be hidden entry by entry.
   int dir = ::open(plan.path_rules.homes_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return false;
+  if (dir < 0) return errno == ENOENT;  // no homes root in the caller's view: no homes to hide
   alignas(8) char buffer[8192];
   long n;
   while ((n = ::syscall(SYS_getdents64, dir, buffer, sizeof(buffer))) > 0) {

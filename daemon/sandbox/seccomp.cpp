@@ -37,15 +37,30 @@ Rule deny_if(const char* name, int error, scmp_arg_cmp condition) {
   return Rule{name, error, true, condition};
 }
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+// Why every namespace kind, not just users: a sandbox that could make a new PID namespace (or
+// join another one with setns) could look like something other than a descendant of its own
+// sandbox, and any new namespace is a view its caller's policy never judged.
+constexpr unsigned long kNamespaceFlags[] = {CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS,
+                                             CLONE_NEWIPC, CLONE_NEWUSER,   CLONE_NEWPID,
+                                             CLONE_NEWNET};
+
 std::vector<Rule> base_rules() {
-  const scmp_arg_cmp new_user_flag = SCMP_A0_64(SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER);
   std::vector<Rule> rules = {
-      deny_if("unshare", EPERM, new_user_flag),
-      deny_if("clone", EPERM, new_user_flag),
+      deny("setns", EPERM),
+      // For clone(2) the low byte is the exit signal, so CLONE_NEWTIME is unshare-only.
+      deny_if("unshare", EPERM, SCMP_A0_64(SCMP_CMP_MASKED_EQ, CLONE_NEWTIME, CLONE_NEWTIME)),
       deny("clone3", ENOSYS),
       deny_if("ioctl", EPERM, SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, TIOCSTI)),
       deny_if("ioctl", EPERM, SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, TIOCLINUX)),
   };
+  for (unsigned long flag : kNamespaceFlags) {
+    rules.push_back(deny_if("unshare", EPERM, SCMP_A0_64(SCMP_CMP_MASKED_EQ, flag, flag)));
+    rules.push_back(deny_if("clone", EPERM, SCMP_A0_64(SCMP_CMP_MASKED_EQ, flag, flag)));
+  }
   for (const char* name : {"keyctl", "add_key", "request_key", "bpf", "perf_event_open",
                            "userfaultfd", "kexec_load", "kexec_file_load", "init_module",
                            "finit_module", "delete_module", "ptrace"}) {

@@ -30,7 +30,10 @@ const char* step_name(Step step) {
     case Step::kConsole: return "binding the terminal to /dev/console";
     case Step::kCloneSandbox: return "creating the sandbox namespaces";
     case Step::kWriteIdMaps: return "writing the user namespace id maps";
-    case Step::kWaitForOutsideStage: return "waiting for the outside setup";
+    case Step::kWaitForRelease: return "waiting for the daemon to release the sandbox";
+    case Step::kCallerLimits: return "giving the sandbox the caller's resource limits and nice value";
+    case Step::kCallerCgroup: return "entering the caller's cgroup";
+    case Step::kCallerRoot: return "entering the caller's root directory";
     case Step::kPrivateMounts: return "making mounts private";
     case Step::kCreateRoot: return "creating the sandbox root";
     case Step::kPrepareProc: return "creating a proc instance";
@@ -94,6 +97,11 @@ std::string subject_of(const SetupReport& report, const ChildPlan& plan) {
     case Step::kChmod:
     case Step::kLockFile:
       if (auto* m = mount_at(report.index)) return m->dest;
+      return {};
+    case Step::kCallerCgroup:
+      if (report.index >= 0 && static_cast<std::size_t>(report.index) < plan.cgroup_procs.size()) {
+        return plan.cgroup_procs[static_cast<std::size_t>(report.index)];
+      }
       return {};
     case Step::kChdir: return plan.chdir ? plan.chdir : (plan.cwd_path ? plan.cwd_path : "");
     case Step::kExec: return plan.command ? plan.command : "";
@@ -160,6 +168,12 @@ void report_sandbox_pid(int report_fd, pid_t pid) {
   SetupReport report;
   report.kind = ReportKind::kSandboxPid;
   report.pid = pid;
+  write_report(report_fd, report);
+}
+
+void report_sandbox_ready(int report_fd) {
+  SetupReport report;
+  report.kind = ReportKind::kSandboxReady;
   write_report(report_fd, report);
 }
 

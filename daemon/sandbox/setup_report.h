@@ -21,9 +21,12 @@ enum class Step : std::uint32_t {
   kCloneBindSource,
   kDevice,
   kConsole,
+  kCallerCgroup,
+  kCallerRoot,
   kCloneSandbox,
   kWriteIdMaps,
-  kWaitForOutsideStage,
+  kWaitForRelease,
+  kCallerLimits,
   kPrivateMounts,
   kCreateRoot,
   kPrepareProc,
@@ -54,7 +57,9 @@ enum class Step : std::uint32_t {
   kExec,
 };
 
-enum class ReportKind : std::uint32_t { kSandboxPid = 1, kFailure = 2 };
+// kSandboxPid: the sandbox process exists (the daemon must reap it); kSandboxReady: the outside
+// stage is done with it, the daemon may release it; kFailure: a step failed.
+enum class ReportKind : std::uint32_t { kSandboxPid = 1, kFailure = 2, kSandboxReady = 3 };
 
 struct SetupReport {
   ReportKind kind = ReportKind::kFailure;
@@ -70,6 +75,7 @@ static_assert(sizeof(SetupReport) <= 4096, "setup reports must stay below PIPE_B
 
 // Child side: async-signal-safe, allocation-free.
 void report_sandbox_pid(int report_fd, pid_t pid);
+void report_sandbox_ready(int report_fd);
 [[noreturn]] void report_failure_and_exit(int report_fd, Step step, int error, int index = -1);
 [[noreturn]] void report_policy_denial_and_exit(int report_fd, int index, int verdict, int rule,
                                                 const char* opened_as);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include "sandbox/caller_view.h"
+#include "sandbox/cgroups.h"
 #include "sandbox/command.h"
 #include "sandbox/fds.h"
 #include "sandbox/identity.h"
@@ -25,17 +27,17 @@ void fail_unless(bool ok, const ChildPlan& plan, Step step) {
   if (!ok) report_failure_and_exit(plan.report_fd, step, errno);
 }
 
-// Blocks until the outside stage says the sandbox process may proceed. End of file means
-// the outside stage died (it reported why): end silently.
-void wait_for_outside_stage(ChildPlan& plan) {
-  ::close(plan.go_write_fd);
+// Blocks until the daemon releases the sandbox process: it has registered the sandbox's PID
+// namespace (so no request from inside can arrive unrecognised) and given it the caller's
+// limits. End of file means the daemon refused or went away (it knows why): end silently.
+void wait_for_release(ChildPlan& plan) {
   char go = 0;
   ssize_t n;
   do {
-    n = ::read(plan.go_read_fd, &go, 1);
+    n = ::read(plan.release_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) ::_exit(127);
-  ::close(plan.go_read_fd);
+  ::close(plan.release_fd);
 }
 
 // After the mounts exist, a failing step first removes what was created on the host.
@@ -59,14 +61,15 @@ void change_directory(const ChildPlan& plan, SandboxRoot& root) {
 
 // Runs in the sandbox process: PID 1 of the new pid namespace, in its new mount namespace.
 [[noreturn]] void run_sandbox_stage(ChildPlan& plan) {
-  wait_for_outside_stage(plan);
-  // The daemon's /proc and the caller's pidfd and cwd were for the outside stage only.
+  wait_for_release(plan);
+  // The daemon's /proc and the caller's pidfd, root and cwd were for the outside stage only.
   ::close(plan.proc_dir_fd);
   ::close(plan.caller_pidfd);
+  ::close(plan.caller_root_fd);
   ::close(plan.fds.cwd);
   // Our parent is the daemon (CLONE_PARENT): the sandbox must not outlive it.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  fail_unless(limit_setup_capabilities(), plan, Step::kDropPrivileges);
+  fail_unless(keep_sandbox_stage_capabilities(plan), plan, Step::kDropPrivileges);
   fail_unless(make_mounts_private(), plan, Step::kPrivateMounts);
   prepare_fresh_instances(plan);
   SandboxRoot root;
@@ -100,10 +103,18 @@ void change_directory(const ChildPlan& plan, SandboxRoot& root) {
   run_as_init(plan, command.c_str());
 }
 
+// Into the caller's cgroups, before the caller's cgroup namespace hides the daemon's view.
+void enter_cgroups(const ChildPlan& plan) {
+  int failed = enter_caller_cgroups(plan);
+  if (failed >= 0) report_failure_and_exit(plan.report_fd, Step::kCallerCgroup, errno, failed);
+}
+
 // Runs in the outside stage: root in the initial user namespace, a copy of the daemon.
 [[noreturn]] void run_outside_stage(ChildPlan& plan) {
   close_unneeded_fds(plan);
+  ::umask(plan.umask);  // what is created for the caller gets the caller's umask; so does the command
   fail_unless(install_caller_stdio(plan), plan, Step::kStdio);
+  enter_cgroups(plan);
   fail_unless(join_caller_namespaces(plan), plan, Step::kJoinCallerNamespaces);
   // A pooled network namespace replaces the caller's; the sandbox is cloned into it.
   if (plan.netns_fd >= 0) {
@@ -111,9 +122,13 @@ void change_directory(const ChildPlan& plan, SandboxRoot& root) {
     ::close(plan.netns_fd);
     plan.netns_fd = -1;  // its number may be reused before the sandbox process is cloned
   }
+  fail_unless(keep_outside_stage_capabilities(plan), plan, Step::kDropPrivileges);
   fail_unless(become_caller_for_files(plan), plan, Step::kBecomeCaller);
+  int namespace_root = enter_caller_root(plan);
+  fail_unless(namespace_root >= 0, plan, Step::kCallerRoot);
   open_bind_sources(plan);
   open_devices(plan);
+  fail_unless(leave_caller_root(namespace_root), plan, Step::kCallerRoot);
   block_forwarded_signals();
   pid_t sandbox = sys::clone_process(plan.sandbox_clone_flags | CLONE_PARENT, nullptr);
   fail_unless(sandbox >= 0, plan, Step::kCloneSandbox);
@@ -126,16 +141,17 @@ void change_directory(const ChildPlan& plan, SandboxRoot& root) {
       report_failure_and_exit(plan.report_fd, Step::kWriteIdMaps, errno);
     }
   }
-  ssize_t n = ::write(plan.go_write_fd, "g", 1);
-  ::_exit(n == 1 ? 0 : 127);
+  report_sandbox_ready(plan.report_fd);
+  ::_exit(0);
 }
 
 bool make_pipe(int (&fds)[2]) { return ::pipe2(fds, O_CLOEXEC) == 0; }
 
 void collect_kept_fds(ChildPlan& plan) {
-  plan.keep_fds = {plan.caller_pidfd, plan.fds.stdio[0], plan.fds.stdio[1], plan.fds.stdio[2],
-                   plan.fds.cwd,      plan.proc_dir_fd,  plan.report_fd,    plan.go_read_fd,
-                   plan.go_write_fd,  plan.netns_fd};
+  // Not the release pipe's write end: only the daemon holds it.
+  plan.keep_fds = {plan.caller_pidfd, plan.caller_root_fd, plan.fds.stdio[0], plan.fds.stdio[1],
+                   plan.fds.stdio[2], plan.fds.cwd,        plan.proc_dir_fd,  plan.report_fd,
+                   plan.release_fd,   plan.netns_fd};
   for (const ClientFilter& filter : plan.client_filters) plan.keep_fds.push_back(filter.fd);
   for (const ChildMount& mount : plan.mounts) {
     if (mount.source_fd >= 0) plan.keep_fds.push_back(mount.source_fd);
@@ -149,16 +165,15 @@ void collect_kept_fds(ChildPlan& plan) {
 
 Result<SpawnHandles> start_sandbox(ChildPlan& plan) {
   int report[2];
-  int go[2];
+  int release[2];
   if (!make_pipe(report)) return fail(wire::ERROR_INTERNAL, std::string("pipe: ") + std::strerror(errno));
   UniqueFd report_read(report[0]);
   UniqueFd report_write(report[1]);
-  if (!make_pipe(go)) return fail(wire::ERROR_INTERNAL, std::string("pipe: ") + std::strerror(errno));
-  UniqueFd go_read(go[0]);
-  UniqueFd go_write(go[1]);
+  if (!make_pipe(release)) return fail(wire::ERROR_INTERNAL, std::string("pipe: ") + std::strerror(errno));
+  UniqueFd release_read(release[0]);
+  UniqueFd release_write(release[1]);
   plan.report_fd = report_write.get();
-  plan.go_read_fd = go_read.get();
-  plan.go_write_fd = go_write.get();
+  plan.release_fd = release_read.get();
   collect_kept_fds(plan);
 
   SpawnHandles handles;
@@ -172,6 +187,7 @@ Result<SpawnHandles> start_sandbox(ChildPlan& plan) {
   handles.outside_pid = pid;
   handles.outside_pidfd.reset(pidfd);
   handles.report = std::move(report_read);
+  handles.release = std::move(release_write);
   return handles;
 }
 

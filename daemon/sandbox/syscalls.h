@@ -48,10 +48,11 @@ inline int fsmount(int fs_fd, unsigned flags, unsigned attr_flags) {
 }
 
 inline int mount_setattr(int dirfd, const char* path, unsigned flags, std::uint64_t attr_set,
-                         std::uint64_t attr_clr = 0) {
+                         std::uint64_t attr_clr = 0, std::uint64_t propagation = 0) {
   mount_attr attr{};
   attr.attr_set = attr_set;
   attr.attr_clr = attr_clr;
+  attr.propagation = propagation;
   return static_cast<int>(::syscall(SYS_mount_setattr, dirfd, path, flags, &attr, sizeof(attr)));
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "audit/audit_log.h"
+#include "auth/cgroup_mounts.h"
 #include "policy/plan.h"
 #include "sandbox/netns_pool.h"
 #include "core/policy_source.h"
@@ -27,6 +28,8 @@ struct Services {
   std::shared_ptr<audit::AuditLog> audit;
   // Counts open connections and their sandboxes for idle exit (service/runtime.h); may be null.
   service::Activity* activity = nullptr;
+  // The cgroup hierarchies the daemon sees, read at start: where callers' cgroups are.
+  const auth::CgroupMounts* cgroups = nullptr;
 };
 
 }  // namespace nsbroker::server

@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "auth/caller_context.h"
 #include "sandbox/netns_pool.h"
+#include "sandbox/resource_limits.h"
 #include "sandbox/spawner.h"
 #include "sandbox/syscalls.h"
 
@@ -61,6 +63,8 @@ Result<std::shared_ptr<SandboxRun>> SandboxRun::start(boost::asio::io_context& i
   run->outside_pidfd_.assign(handles.value().outside_pidfd.release());
   run->report_.assign(handles.value().report.release());
   run->report_.non_blocking(true);
+  run->release_ = std::move(handles.value().release);
+  run->context_ = caller.context;
   run->watch_report();
   run->watch_outside_stage();
   return run;
@@ -95,14 +99,37 @@ void SandboxRun::read_reports() {
         continue;
       }
       sandbox_pidfd_.emplace(io_, pidfd);
-      register_pid_namespace();
+      if (!register_pid_namespace()) fail_setup(sandbox::Step::kCloneSandbox, errno);
       watch_sandbox();
       if (kill_reason_) sys::pidfd_send_signal(pidfd, SIGKILL);
       else if (pending_signal_ != 0) sys::pidfd_send_signal(pidfd, pending_signal_);
+    } else if (report.kind == sandbox::ReportKind::kSandboxReady) {
+      release_sandbox();
     } else if (report.kind == sandbox::ReportKind::kFailure && !failure_) {
       failure_ = report;
     }
   }
+}
+
+void SandboxRun::fail_setup(sandbox::Step step, int error) {
+  if (!failure_) failure_ = sandbox::SetupReport{sandbox::ReportKind::kFailure, step, error, -1, 0};
+  release_.reset();  // the sandbox process reads end of file and ends
+  if (sandbox_pidfd_) sys::pidfd_send_signal(sandbox_pidfd_->native_handle(), SIGKILL);
+}
+
+// The order is the point: the sandbox's PID namespace is registered (on kSandboxPid) before
+// the sandbox process may run anything, so a request from inside it is always recognised.
+void SandboxRun::release_sandbox() {
+  if (failure_ || kill_reason_ || !sandbox_pidfd_ || pid_namespace_ == 0 || !release_) return;
+  if (!sandbox::impose_caller_limits(sandbox_pid_, context_->rlimits, context_->nice)) {
+    return fail_setup(sandbox::Step::kCallerLimits, errno);
+  }
+  ssize_t n;
+  do {
+    n = ::write(release_.get(), "g", 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) return fail_setup(sandbox::Step::kWaitForRelease, errno);
+  release_.reset();
 }
 
 void SandboxRun::setup_ended() {
@@ -134,14 +161,15 @@ void SandboxRun::watch_outside_stage() {
                             });
 }
 
-void SandboxRun::register_pid_namespace() {
-  // Through the daemon's own /proc: the sandbox process is our unreaped child.
+bool SandboxRun::register_pid_namespace() {
+  // Through the daemon's own /proc: the sandbox process is our unreaped child. Fails closed:
+  // a sandbox whose namespace is unknown is never released.
   struct stat st {};
   std::string link = std::to_string(sandbox_pid_) + "/ns/pid";
-  if (::fstatat(services_.proc_dir_fd, link.c_str(), &st, 0) == 0) {
-    pid_namespace_ = st.st_ino;
-    services_.live->add_pid_namespace(pid_namespace_);
-  }
+  if (::fstatat(services_.proc_dir_fd, link.c_str(), &st, 0) < 0) return false;
+  pid_namespace_ = st.st_ino;
+  services_.live->add_pid_namespace(pid_namespace_);
+  return true;
 }
 
 void SandboxRun::watch_sandbox() {
@@ -177,6 +205,7 @@ void SandboxRun::send_signal(int sig) {
 
 void SandboxRun::kill(wire::ExitReason reason) {
   if (!kill_reason_) kill_reason_ = reason;
+  release_.reset();
   if (!outside_reaped_ && outside_pidfd_.is_open()) {
     sys::pidfd_send_signal(outside_pidfd_.native_handle(), SIGKILL);
   }

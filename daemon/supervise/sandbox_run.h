@@ -71,7 +71,9 @@ class SandboxRun : public std::enable_shared_from_this<SandboxRun> {
   void setup_ended();
   void watch_outside_stage();
   void watch_sandbox();
-  void register_pid_namespace();
+  bool register_pid_namespace();
+  void release_sandbox();
+  void fail_setup(sandbox::Step step, int error);
   void reap_sandbox();
   void finish_if_done();
   void start_wall_clock();
@@ -86,6 +88,8 @@ class SandboxRun : public std::enable_shared_from_this<SandboxRun> {
   pid_t outside_pid_ = -1;
   boost::asio::posix::stream_descriptor outside_pidfd_;
   boost::asio::posix::stream_descriptor report_;
+  UniqueFd release_;  // write end: one byte lets the sandbox process start its setup
+  std::shared_ptr<const auth::CallerContext> context_;  // its rlimits and nice value
   pid_t sandbox_pid_ = -1;
   ino_t pid_namespace_ = 0;  // registered in services_.live while the sandbox runs
   std::optional<boost::asio::posix::stream_descriptor> sandbox_pidfd_;
