@@ -256,6 +256,11 @@ void check_server_message(std::string_view bytes) {
 }  // namespace
 }  // namespace nsbroker::fuzz
 
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  nsbroker::fuzz::quiet_protobuf_logs();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace nsbroker;
   using namespace nsbroker::fuzz;
