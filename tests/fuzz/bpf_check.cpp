@@ -202,6 +202,10 @@ const Base& base() {
     const std::uint64_t kArgs[] = {0,
                                    0x10000000u,             // CLONE_NEWUSER
                                    0x10020000u,             // CLONE_NEWUSER | CLONE_NEWNS
+                                   0x20000000u,             // CLONE_NEWPID
+                                   0x40000000u,             // CLONE_NEWNET
+                                   0x00000080u,             // CLONE_NEWTIME
+                                   0x00020011u,             // CLONE_NEWNS | SIGCHLD
                                    0x5412u,                 // TIOCSTI
                                    0x541Cu,                 // TIOCLINUX
                                    0xFFFFFFFF00005412ull,   // TIOCSTI with the upper half set
@@ -229,7 +233,9 @@ const Base& base() {
       int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name);
       return nr >= 0 && !allows(run_program(program, probe(AUDIT_ARCH_X86_64, nr, args), "base filter"));
     };
-    NSB_FUZZ_CHECK(refused("unshare", 0x10000000u) && refused("clone3", 0) && refused("keyctl", 0) &&
+    NSB_FUZZ_CHECK(refused("unshare", 0x10000000u) && refused("unshare", 0x20000000u) &&
+                       refused("clone", 0x40000011u) && refused("setns", 0) && refused("clone3", 0) &&
+                       refused("keyctl", 0) &&
                        refused("io_uring_setup", 0) && refused("bpf", 0) && refused("ptrace", 0) &&
                        refused("ioctl", 0x5412u) && refused("ioctl", 0xFFFFFFFF00005412ull) &&
                        !refused("unshare", 0) && !refused("getpid", 0),

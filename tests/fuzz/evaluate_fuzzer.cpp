@@ -24,6 +24,7 @@
 #include "policy/evaluate.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  nsbroker::fuzz::quiet_protobuf_logs();
   // Load (and check) the shipped policies before the first input, not inside it.
   for (std::size_t i = 0; i < nsbroker::fuzz::kShippedPolicyCount; ++i) nsbroker::fuzz::shipped_policy(i);
   return 0;

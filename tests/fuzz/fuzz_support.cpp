@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "policy/policy_loader.h"
 
 namespace nsbroker::fuzz {
@@ -282,6 +284,10 @@ void invariant_failed(const char* file, int line, const char* condition, const s
                file, line, condition, detail.c_str());
   std::fflush(stderr);
   std::abort();
+}
+
+void quiet_protobuf_logs() {
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int, const std::string&) {});
 }
 
 std::string printable(std::string_view bytes) {

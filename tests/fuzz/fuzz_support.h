@@ -40,6 +40,10 @@ namespace nsbroker::fuzz {
     }                                                                               \
   } while (0)
 
+// Drops libprotobuf's own log lines ("String field contains invalid UTF-8 ..." for every such
+// record), which would fill the fuzz log and slow the run; a parse failure is still a failure.
+void quiet_protobuf_logs();
+
 // Printable form of caller-controlled bytes for a failure message (escapes, cut at 200).
 std::string printable(std::string_view bytes);
 

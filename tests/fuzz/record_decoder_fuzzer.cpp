@@ -133,6 +133,9 @@ struct Field {
 struct Schema {
   const char* name;
   std::vector<Field> fields;
+  // Every field is a member of one oneof (ClientMessage.body): the parser keeps the member
+  // written last (several writes of it merge) and drops the earlier members whole.
+  bool one_of = false;
 };
 
 const Schema kHello{"Hello", {{1, 0}, {2, 2}}};
@@ -143,7 +146,7 @@ const Schema kSpawn{"Spawn",
                     {{1, 2}, {2, 2}, {3, 2, &kNamespaces}, {4, 2, &kMountOp}, {5, 2}, {6, 2}, {7, 2},
                      {8, 0}, {9, 0}, {10, 0}, {11, kPackedOrVarint}, {12, 2}, {13, 0}, {14, 0}, {15, 0},
                      {16, 0}, {17, 2}}};
-const Schema kClientMessage{"ClientMessage", {{1, 2, &kHello}, {2, 2, &kSpawn}, {3, 2, &kSignal}}};
+const Schema kClientMessage{"ClientMessage", {{1, 2, &kHello}, {2, 2, &kSpawn}, {3, 2, &kSignal}}, true};
 
 bool read_varint(std::string_view& bytes, std::uint64_t& value) {
   value = 0;
@@ -156,28 +159,62 @@ bool read_varint(std::string_view& bytes, std::uint64_t& value) {
   return false;
 }
 
-// Every field in `bytes` is one `schema` knows, with its wire type; nested messages too.
-void check_known_fields(std::string_view bytes, const Schema& schema, const std::string& path) {
+// One field as written: its number, its wire type, the schema's entry for it when that names
+// the number with this wire type (else the parser keeps it as an unknown field), and for a
+// length-delimited field its bytes.
+struct Item {
+  std::uint32_t number = 0;
+  int wire_type = 0;
+  const Field* known = nullptr;
+  std::string_view bytes;
+};
+
+std::vector<Item> read_items(std::string_view bytes, const Schema& schema, const std::string& path) {
+  std::vector<Item> items;
   while (!bytes.empty()) {
     std::uint64_t tag = 0;
-    NSB_FUZZ_CHECK(read_varint(bytes, tag), "accepted record with a broken tag in " + path);
-    const auto number = static_cast<std::uint32_t>(tag >> 3);
-    const int wire_type = static_cast<int>(tag & 7);
-    auto field = std::find_if(schema.fields.begin(), schema.fields.end(),
-                              [&](const Field& f) { return f.number == number; });
-    std::string where = path + " field " + std::to_string(number) + " (wire type " + std::to_string(wire_type) + ")";
-    NSB_FUZZ_CHECK(field != schema.fields.end(), "the strict decoder accepted an unknown field: " + where);
-    NSB_FUZZ_CHECK(field->wire_type == wire_type ||
-                       (field->wire_type == kPackedOrVarint && (wire_type == 0 || wire_type == 2)),
-                   "the strict decoder accepted a field of the wrong wire type: " + where);
     std::uint64_t value = 0;
-    NSB_FUZZ_CHECK(read_varint(bytes, value), "accepted record with a broken value: " + where);
-    if (wire_type == 2) {
-      NSB_FUZZ_CHECK(value <= bytes.size(), "accepted record with a length past its end: " + where);
-      std::string_view inner = bytes.substr(0, static_cast<std::size_t>(value));
+    NSB_FUZZ_CHECK(read_varint(bytes, tag) && read_varint(bytes, value),
+                   "the decoder accepted a broken field in " + path);
+    Item item;
+    item.number = static_cast<std::uint32_t>(tag >> 3);
+    item.wire_type = static_cast<int>(tag & 7);
+    if (item.wire_type == 2) {
+      NSB_FUZZ_CHECK(value <= bytes.size(), "the decoder accepted a length past the end in " + path);
+      item.bytes = bytes.substr(0, static_cast<std::size_t>(value));
       bytes.remove_prefix(static_cast<std::size_t>(value));
-      if (field->nested != nullptr) check_known_fields(inner, *field->nested, path + "." + field->nested->name);
     }
+    for (const Field& field : schema.fields) {
+      bool type_matches = field.wire_type == item.wire_type ||
+                          (field.wire_type == kPackedOrVarint && (item.wire_type == 0 || item.wire_type == 2));
+      if (field.number == item.number && type_matches) item.known = &field;
+    }
+    items.push_back(item);
+  }
+  return items;
+}
+
+// Every field in `bytes` is one `schema` knows, with its wire type, nested messages too;
+// members of a oneof that a later member replaced are not looked into (the parser drops them).
+void check_known_fields(std::string_view bytes, const Schema& schema, const std::string& path) {
+  std::vector<Item> items = read_items(bytes, schema, path);
+  std::size_t kept_from = 0;
+  if (schema.one_of) {
+    const Item* last = nullptr;
+    for (const Item& item : items) {
+      if (item.known != nullptr) last = &item;
+    }
+    for (std::size_t i = 0; last != nullptr && i < items.size(); ++i) {
+      if (items[i].known != nullptr && items[i].number != last->number) kept_from = i + 1;
+    }
+  }
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Item& item = items[i];
+    NSB_FUZZ_CHECK(item.known != nullptr,
+                   "the strict decoder accepted a field unknown to nsbroker.proto: " + path + " field " +
+                       std::to_string(item.number) + " (wire type " + std::to_string(item.wire_type) + ")");
+    if (i < kept_from || item.known->nested == nullptr) continue;
+    check_known_fields(item.bytes, *item.known->nested, path + "." + item.known->nested->name);
   }
 }
 
@@ -218,6 +255,11 @@ void check_server_message(std::string_view bytes) {
 
 }  // namespace
 }  // namespace nsbroker::fuzz
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  nsbroker::fuzz::quiet_protobuf_logs();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace nsbroker;
