@@ -90,9 +90,6 @@ void Broker::wrap_events(supervise::RunEvents& events, const auth::Caller& calle
   };
 }
 
-// A sandbox never gets more than its caller had; a request made from inside one of our
-// sandboxes could only be judged against that sandbox's own plan, which is not modelled: it is
-// refused (the daemon's socket is also masked inside sandboxes by the default policy).
 bool Broker::may_forward_signal(int sig) {
   switch (sig) {
     case SIGINT: case SIGTERM: case SIGHUP: case SIGQUIT: case SIGUSR1: case SIGUSR2:
@@ -101,6 +98,9 @@ bool Broker::may_forward_signal(int sig) {
   }
 }
 
+// A sandbox never gets more than its caller had; a request made from inside one of our
+// sandboxes could only be judged against that sandbox's own plan, which is not modelled: it is
+// refused (the daemon's socket is also denied and masked in every profile, wherever it is).
 // Why ancestry and not equality: a process can leave neither its PID namespace nor that
 // namespace's ancestors, but it can create a child namespace (or be placed in one); only the
 // whole chain tells whether it descends from a sandbox.
