@@ -10,7 +10,7 @@
 #include <cstring>
 #include <optional>
 
-#include "sandbox/syscalls.h"
+#include "auth/process_identity.h"
 
 namespace nsbroker::auth {
 namespace {
@@ -129,7 +129,7 @@ Result<CallerContext> read_caller_context(int proc_dir_fd, const Caller& caller,
   if (auto failure = read_limits(pid_dir.get(), caller.pid, context)) return *failure;
   if (auto failure = read_pid_namespaces(proc_dir_fd, pid_dir.get(), context)) return *failure;
   // Alive after everything was read: /proc/PID and the pid named the pidfd's process all along.
-  if (nsbroker::sys::pidfd_send_signal(caller.pidfd->get(), 0) < 0) {
+  if (!still_alive(caller.pidfd->get())) {
     return fail(wire::ERROR_INTERNAL, "the calling process went away before its request was read");
   }
   return context;

@@ -92,10 +92,11 @@ void SandboxRun::read_reports() {
       int pidfd = sys::pidfd_open(sandbox_pid_);
       if (pidfd < 0) {
         // Cannot happen for an unreaped child; end it rather than leave it unsupervised.
+        int error = errno;
         ::kill(sandbox_pid_, SIGKILL);
         ::waitpid(sandbox_pid_, nullptr, 0);
         sandbox_reaped_ = true;
-        if (!failure_) failure_ = sandbox::SetupReport{sandbox::ReportKind::kFailure, sandbox::Step::kCloneSandbox, errno, -1, 0};
+        fail_setup(sandbox::Step::kCloneSandbox, error);
         continue;
       }
       sandbox_pidfd_.emplace(io_, pidfd);
